@@ -1,0 +1,78 @@
+/** Every error this package throws: a class with `name`, `code` and the fields that explain it. */
+
+/** Base class: `err.code` is stable across versions, `err.cause` keeps the underlying error. */
+export class AtomizeError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The lock could not be taken before the deadline. Keeps alova's message wording. */
+export class LockTimeoutError extends AtomizeError {
+  constructor(
+    readonly channel: string,
+    readonly timeout: number,
+    readonly waited: number,
+    cause?: unknown,
+  ) {
+    super(`Failed to acquire lock within ${timeout}ms (channel "${channel}", waited ${waited}ms)`, 'ERR_ATOMIZE_LOCK_TIMEOUT', { cause });
+  }
+}
+
+/** A held lock was lost (its lease could not be kept, or it was removed or taken over). */
+export class LockLostError extends AtomizeError {
+  constructor(readonly channel: string, cause?: unknown) {
+    super(`Lock on channel "${channel}" was lost while the request ran`, 'ERR_ATOMIZE_LOCK_LOST', { cause });
+  }
+}
+
+/** The call was aborted (by `abort()`) before the request was sent. */
+export class AtomizeAbortError extends AtomizeError {
+  constructor(readonly channel: string, cause?: unknown) {
+    super(`Aborted while waiting for the lock on channel "${channel}"`, 'ERR_ATOMIZE_ABORTED', { cause });
+    this.name = 'AbortError';
+  }
+}
+
+/** The alova instance has no usable `l2Cache.locker`. */
+export class LockerMissingError extends AtomizeError {
+  constructor() {
+    super(
+      'atomize needs a lock provider: set alova-atomize/storage-redis (RedisStorageAdapter) or ' +
+        'alova-atomize/storage-file (FileStorageAdapter) as the l2Cache of the alova instance',
+      'ERR_ATOMIZE_NO_LOCKER',
+    );
+  }
+}
+
+/** A misconfiguration that no retry can mend (wrong password, unwritable directory, ...). */
+export class LockerConfigError extends AtomizeError {
+  constructor(message: string, cause?: unknown) {
+    super(message, 'ERR_ATOMIZE_LOCKER_CONFIG', { cause });
+  }
+}
+
+/** A channel name a locker cannot take (empty, not a string). */
+export class InvalidChannelError extends AtomizeError {
+  constructor(readonly channel: unknown) {
+    super(`Invalid lock channel ${describe(channel)}: expected a non-empty string`, 'ERR_ATOMIZE_INVALID_CHANNEL');
+  }
+}
+
+/** Releasing a lock failed: reported as a process warning, never thrown at the caller of atomize. */
+export class LockReleaseError extends AtomizeError {
+  constructor(readonly channel: string, cause?: unknown) {
+    super(`Failed to release the lock on channel "${channel}"; it ends when its lease expires`, 'ERR_ATOMIZE_RELEASE', { cause });
+  }
+}
+
+/** A short, safe rendering of a user value for error messages. */
+export const describe = (value: unknown): string => {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value === null || value === undefined) return String(value);
+  return Array.isArray(value) ? `array(${value.length})` : typeof value;
+};
