@@ -1,0 +1,95 @@
+import type { AtomicLocker, LockHandle } from '../shared/contract.js';
+import { AtomizeAbortError, LockTimeoutError } from '../shared/errors.js';
+import { takeTurn } from './local-queue.js';
+import { pause, settleWithin } from './timing.js';
+
+/** One wait for locks: shared by every channel of one call. */
+export interface Wait {
+  readonly locker: AtomicLocker;
+  /** The object the in-process line is kept for (the user's locker). */
+  readonly lineKey: object;
+  readonly started: number;
+  readonly timeout: number;
+  readonly interval: number;
+  readonly signal: AbortSignal;
+}
+
+/** A channel this call holds: the backend lock and its in-process turn. */
+export interface Held {
+  readonly handle: LockHandle;
+  readonly endTurn: () => void;
+}
+
+/** Errors no retry can mend: fail at once instead of waiting out the deadline. */
+const FATAL = new Set(['ERR_ATOMIZE_LOCKER_CONFIG', 'ERR_ATOMIZE_INVALID_CHANNEL']);
+const isFatal = (error: unknown): boolean => FATAL.has((error as { code?: unknown } | null)?.code as string);
+
+const giveUp = (wait: Wait, channel: string, cause?: unknown): Error =>
+  wait.signal.aborted
+    ? new AtomizeAbortError(channel, wait.signal.reason)
+    : new LockTimeoutError(channel, wait.timeout, Date.now() - wait.started, cause);
+
+const releaseLate = (handle: LockHandle | null): void => {
+  handle?.release().catch(() => undefined);
+};
+
+/** Tries until the channel is taken; waits `interval`, or less when the locker says it was released. */
+const acquireFromBackend = async (wait: Wait, channel: string): Promise<LockHandle> => {
+  const deadline = wait.started + wait.timeout;
+  let woken = false;
+  let wake: (() => void) | undefined;
+  const unsubscribe = wait.locker.onRelease?.(channel, () => {
+    woken = true;
+    wake?.();
+  });
+  let lastError: unknown;
+  try {
+    for (;;) {
+      woken = false;
+      const outcome = await settleWithin(wait.locker.tryAcquire(channel), deadline + wait.interval - Date.now(), wait.signal, releaseLate);
+      if ('late' in outcome) throw giveUp(wait, channel, lastError ?? new Error('the lock backend did not answer in time'));
+      if (outcome.ok && outcome.value) return outcome.value;
+      if (!outcome.ok) {
+        if (isFatal(outcome.error)) throw outcome.error;
+        lastError = outcome.error;
+      }
+      const remaining = deadline - Date.now();
+      if (wait.signal.aborted || remaining <= 0) throw giveUp(wait, channel, lastError);
+      if (!woken) {
+        await pause(Math.min(wait.interval, remaining), wait.signal, (done) => {
+          wake = done;
+          return () => (wake = undefined);
+        });
+      }
+      if (wait.signal.aborted) throw giveUp(wait, channel, lastError);
+    }
+  } finally {
+    unsubscribe?.();
+  }
+};
+
+/** Takes the in-process turn, then the backend lock, for one channel. */
+const acquireChannel = async (wait: Wait, channel: string): Promise<Held> => {
+  const remaining = Math.max(0, wait.started + wait.timeout - Date.now());
+  const turnSignal = AbortSignal.any([wait.signal, AbortSignal.timeout(remaining + 1)]);
+  const endTurn = await takeTurn(wait.lineKey, channel, turnSignal);
+  if (!endTurn) throw giveUp(wait, channel);
+  try {
+    return { handle: await acquireFromBackend(wait, channel), endTurn };
+  } catch (error) {
+    endTurn();
+    throw error;
+  }
+};
+
+/** Takes every channel in order; on failure releases those already taken, then rethrows. */
+export const acquireAll = async (wait: Wait, channels: readonly string[], release: (held: Held[]) => Promise<void>): Promise<Held[]> => {
+  const held: Held[] = [];
+  try {
+    for (const channel of channels) held.push(await acquireChannel(wait, channel));
+    return held;
+  } catch (error) {
+    await release(held);
+    throw error;
+  }
+};

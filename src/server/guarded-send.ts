@@ -1,0 +1,32 @@
+import type { Method } from 'alova';
+import { LockLostError } from '../shared/errors.js';
+import type { Held } from './acquire.js';
+
+/**
+ * Sends the method while the locks are held. When a lock is lost, or the call is aborted, the request
+ * is aborted; a lost lock makes the call reject with `LockLostError`, never a silent success.
+ */
+export const guardedSend = <T>(method: Method, forceRequest: boolean, held: readonly Held[], signal: AbortSignal): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const cleanups: Array<() => void> = [];
+    const settle = (fn: () => void): void => {
+      for (const cleanup of cleanups) cleanup();
+      fn();
+    };
+    const listen = (target: AbortSignal, onAbort: () => void): void => {
+      if (target.aborted) return onAbort();
+      target.addEventListener('abort', onAbort, { once: true });
+      cleanups.push(() => target.removeEventListener('abort', onAbort));
+    };
+    for (const { handle } of held) {
+      listen(handle.signal, () => {
+        void method.abort();
+        settle(() => reject(new LockLostError(handle.channel, handle.signal.reason)));
+      });
+    }
+    listen(signal, () => void method.abort());
+    method.send(forceRequest).then(
+      (value: T) => settle(() => resolve(value)),
+      (error: unknown) => settle(() => reject(error)),
+    );
+  });
