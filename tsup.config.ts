@@ -8,8 +8,9 @@ export default defineConfig({
     'storage-redis/index': 'src/storage-redis/index.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
+  // Tests build without declarations (faster, and a type error elsewhere must not stop them); CI builds all.
+  dts: process.env.ATOMIZE_BUILD_NO_DTS !== '1',
+  clean: process.env.ATOMIZE_BUILD_NO_DTS !== '1',
   sourcemap: true,
   target: 'node18',
   splitting: true,

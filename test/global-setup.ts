@@ -4,5 +4,8 @@ import { existsSync } from 'node:fs';
 /** Tests that spawn child processes run the built package: build it once, unless CI already did. */
 export default function setup(): void {
   if (process.env.ATOMIZE_SKIP_BUILD === '1' && existsSync('dist/server/index.cjs')) return;
-  execFileSync(process.execPath, ['node_modules/tsup/dist/cli-default.js', '--silent'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['node_modules/tsup/dist/cli-default.js', '--silent'], {
+    stdio: 'inherit',
+    env: { ...process.env, ATOMIZE_BUILD_NO_DTS: '1' },
+  });
 }
