@@ -8,4 +8,5 @@ export default function setup(): void {
     stdio: 'inherit',
     env: { ...process.env, ATOMIZE_BUILD_NO_DTS: '1' },
   });
+  execFileSync(process.execPath, ['scripts/cjs-default.mjs'], { stdio: 'inherit' });
 }

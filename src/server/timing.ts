@@ -3,17 +3,17 @@
 /** Resolves after `ms`, or early when `signal` aborts or `wake` is called. Never rejects. */
 export const pause = (ms: number, signal: AbortSignal, onWake?: (wake: () => void) => () => void): Promise<void> =>
   new Promise((resolve) => {
-    let off: (() => void) | undefined;
+    const wakeUp: { off?: () => void } = {};
     const done = (): void => {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
-      off?.();
+      wakeUp.off?.();
       resolve();
     };
     const timer = setTimeout(done, Math.max(0, ms));
     if (signal.aborted) return done();
     signal.addEventListener('abort', done, { once: true });
-    off = onWake?.(done);
+    wakeUp.off = onWake?.(done);
   });
 
 /** The outcome of {@link settleWithin}: the value, the error, or `late` when time ran out first. */
