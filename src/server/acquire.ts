@@ -11,6 +11,8 @@ export interface Wait {
   readonly started: number;
   readonly timeout: number;
   readonly interval: number;
+  /** Take the in-process turn first (see `AtomizeOptions.queue`). */
+  readonly queue: boolean;
   readonly signal: AbortSignal;
 }
 
@@ -69,7 +71,10 @@ const acquireFromBackend = async (wait: Wait, channel: string): Promise<LockHand
 };
 
 /** Takes the in-process turn, then the backend lock, for one channel. */
+const noTurn = (): void => undefined;
+
 const acquireChannel = async (wait: Wait, channel: string): Promise<Held> => {
+  if (!wait.queue) return { handle: await acquireFromBackend(wait, channel), endTurn: noTurn };
   const remaining = Math.max(0, wait.started + wait.timeout - Date.now());
   const turnSignal = AbortSignal.any([wait.signal, AbortSignal.timeout(remaining + 1)]);
   const endTurn = await takeTurn(wait.lineKey, channel, turnSignal);

@@ -22,11 +22,11 @@ const findLocker = (method: Method): Locker => {
  * alova instance's `l2Cache.locker`), sends the request, and releases the locks whatever the outcome.
  */
 export const atomize = <AG extends AlovaGenerics>(method: Method<AG>, options?: AtomizeOptions): HookedMethod<AG> => {
-  const { channels, timeout, interval } = resolveOptions(options);
+  const { channels, timeout, interval, queue } = resolveOptions(options);
   const lineKey = findLocker(method);
   const locker = asAtomic(lineKey);
   return hookMethod(method, async (forceRequest, signal) => {
-    const wait = { locker, lineKey, started: Date.now(), timeout, interval, signal };
+    const wait = { locker, lineKey, started: Date.now(), timeout, interval, queue, signal };
     const held = await acquireAll(wait, channels, releaseAll);
     try {
       return await guardedSend(method, forceRequest, held, signal);

@@ -18,6 +18,13 @@ export interface AtomizeOptions {
    * @default 100
    */
   interval?: number;
+  /**
+   * Callers of this process that wait for the same locker and channel line up in arrival order, and
+   * only the head of the line talks to the lock backend. `false` lets every caller poll the backend
+   * itself (as alova's own `atomize` does); the benchmark uses it as its baseline.
+   * @default true
+   */
+  queue?: boolean;
 }
 
 /** Options after checking: channels unique and sorted. */
@@ -25,6 +32,7 @@ export interface ResolvedOptions {
   readonly channels: readonly string[];
   readonly timeout: number;
   readonly interval: number;
+  readonly queue: boolean;
 }
 
 const bad = (option: string, value: unknown, expected: string): TypeError => {
@@ -44,12 +52,13 @@ const channelsOf = (channel: unknown): string[] => {
 /** Checks `atomize` options and applies the defaults; throws a `TypeError` naming the bad option. */
 export const resolveOptions = (options: AtomizeOptions = {}): ResolvedOptions => {
   if (options === null || typeof options !== 'object') throw bad('options', options, 'an object');
-  const { channel = ATOMIZE_DEFAULTS.channel, timeout = ATOMIZE_DEFAULTS.timeout, interval = ATOMIZE_DEFAULTS.interval } = options;
+  const { channel = ATOMIZE_DEFAULTS.channel, timeout = ATOMIZE_DEFAULTS.timeout, interval = ATOMIZE_DEFAULTS.interval, queue = ATOMIZE_DEFAULTS.queue } = options;
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
     throw bad('timeout', timeout, 'a finite number of milliseconds, 0 or more');
   }
   if (typeof interval !== 'number' || !Number.isFinite(interval) || interval <= 0) {
     throw bad('interval', interval, 'a positive finite number of milliseconds');
   }
-  return { channels: channelsOf(channel), timeout, interval };
+  if (typeof queue !== 'boolean') throw bad('queue', queue, 'true or false');
+  return { channels: channelsOf(channel), timeout, interval, queue };
 };

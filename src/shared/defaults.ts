@@ -8,4 +8,6 @@ export const ATOMIZE_DEFAULTS = Object.freeze({
   timeout: 5000,
   /** Milliseconds between tries while the channel is held. @default 100 */
   interval: 100,
+  /** Line up waiting callers of one process locally (not an alova option). @default true */
+  queue: true,
 });

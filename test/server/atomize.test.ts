@@ -207,6 +207,14 @@ describe('atomize', () => {
     expect(locker.backend.tries).toBe(5);
   });
 
+  it('with queue: false every caller polls the backend itself', async () => {
+    const locker = new MemoryLocker();
+    const alova = alovaWith(server.url, locker);
+    await Promise.all([0, 1, 2, 3, 4].map(() => atomize(work(alova, 'nq', 10), { channel: 'nq', interval: 5, queue: false })));
+    expect(server.maxInFlight().nq).toBe(1);
+    expect(locker.backend.tries).toBeGreaterThan(5);
+  });
+
   it('extends the Method class of another alova copy (CommonJS and ESM builds)', async () => {
     const { createRequire } = await import('node:module');
     const cjs = createRequire(import.meta.url)('alova') as typeof import('alova');

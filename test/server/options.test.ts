@@ -6,9 +6,9 @@ import { MemoryLocker } from '../helpers/memory-locker.js';
 
 describe('atomize options', () => {
   it("uses alova's documented defaults", () => {
-    expect(ATOMIZE_DEFAULTS).toEqual({ channel: 'default', timeout: 5000, interval: 100 });
+    expect(ATOMIZE_DEFAULTS).toEqual({ channel: 'default', timeout: 5000, interval: 100, queue: true });
     expect(Object.isFrozen(ATOMIZE_DEFAULTS)).toBe(true);
-    expect(resolveOptions()).toEqual({ channels: ['default'], timeout: 5000, interval: 100 });
+    expect(resolveOptions()).toEqual({ channels: ['default'], timeout: 5000, interval: 100, queue: true });
   });
 
   it('de-duplicates and sorts channels', () => {
@@ -30,6 +30,7 @@ describe('atomize options', () => {
     ['interval', -5],
     ['interval', Number.NaN],
     ['interval', Number.POSITIVE_INFINITY],
+    ['queue', 'yes'],
   ])('throws a TypeError naming %s for %o', (option, value) => {
     const alova = alovaWith('http://127.0.0.1:9', new MemoryLocker());
     let thrown: any;

@@ -1,0 +1,106 @@
+// `npm run bench`: P processes x M requests on one channel against a local HTTP server, for both
+// adapters, with notifications, fair handoff and local queueing on ("fast") and off ("poll", plain
+// polling as alova's own implementation does), side by side in the same run.
+// Flags: --adapters file,redis  --p 2,8  --p-redis 2,8,32  --m 25  --d 5  --runs 1  --out bench/results
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startInflightServer } from '../test/helpers/inflight-server.mjs';
+import { floorOf, metricsOf } from './lib/metrics.mjs';
+import { commandCount, startRedis } from './lib/redis.mjs';
+import { barChart } from './lib/svg.mjs';
+
+const { values: flags } = parseArgs({
+  options: {
+    adapters: { type: 'string', default: 'file,redis' },
+    p: { type: 'string', default: '2,8' },
+    'p-redis': { type: 'string', default: '2,8,32' },
+    m: { type: 'string', default: '25' },
+    d: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '1' },
+    out: { type: 'string', default: 'bench/results' },
+  },
+});
+const list = (s) => s.split(',').filter(Boolean).map(Number);
+const [M, D, RUNS] = [Number(flags.m), Number(flags.d), Number(flags.runs)];
+const MODES = {
+  fast: { adapterOptions: {}, atomizeOptions: {} },
+  poll: { adapterOptions: { notify: false, fair: false }, atomizeOptions: { queue: false } },
+};
+
+const server = await startInflightServer();
+const redis = flags.adapters.includes('redis') ? await startRedis() : undefined;
+const lockDir = mkdtempSync(join(tmpdir(), 'atomize-bench-'));
+const backends = {
+  file: { directory: lockDir },
+  redis: redis && { host: '127.0.0.1', port: redis.port, keyPrefix: 'bench:' },
+};
+
+/** Starts P workers, waits until all are warm, starts them together, resolves their reports. */
+const runWorkers = async (configs, task) => {
+  const children = configs.map((c) => fork(new URL('./worker.mjs', import.meta.url), [JSON.stringify(c)], { stdio: 'inherit' }));
+  await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
+  server.reset();
+  const reports = children.map((child) => new Promise((resolve) => child.once('message', resolve)));
+  for (const child of children) child.send({ task });
+  return Promise.all(reports);
+};
+
+const config = (adapter, mode, channel) => ({
+  adapter,
+  adapterOptions: { ...backends[adapter], ...MODES[mode].adapterOptions },
+  atomizeOptions: { timeout: 60_000, ...MODES[mode].atomizeOptions },
+  url: server.url,
+  m: M,
+  d: D,
+  channel,
+});
+
+const results = [];
+for (let run = 1; run <= RUNS; run++) {
+  await runWorkers([{ ...config('file', 'fast', 'floor'), adapter: 'none', m: 100 }], 'plain');
+  const floor = floorOf([...server.served()].sort((a, b) => a.start - b.start));
+  const row = { run, floor: Math.round(floor * 1000) / 1000, ideal: 1000 / (D + floor), workloads: [] };
+  for (const adapter of flags.adapters.split(',')) {
+    const [overhead] = await runWorkers([config(adapter, 'fast', `overhead-${run}`)], 'overhead');
+    row.workloads.push({ adapter, kind: 'uncontended overhead ms/call', value: Math.round(overhead.result * 1000) / 1000 });
+    for (const p of list(adapter === 'redis' ? flags['p-redis'] : flags.p)) {
+      for (const mode of Object.keys(MODES)) {
+        const channel = `bench-${adapter}-${mode}-${p}-${run}`;
+        const before = redis && adapter === 'redis' ? await commandCount(redis.port) : 0;
+        const reports = await runWorkers(Array.from({ length: p }, () => config(adapter, mode, channel)), 'locked');
+        const commands = redis && adapter === 'redis' ? (await commandCount(redis.port)) - before : undefined;
+        const figures = metricsOf(server.served(), { d: D, floor });
+        const errors = reports.flatMap((r) => r.errors);
+        const workload = { adapter, p, mode, ...figures, maxInFlight: server.maxInFlight()[channel], errors: errors.length, firstError: errors[0] };
+        if (commands !== undefined) workload.redisCommandsPerCall = Math.round((commands / figures.calls) * 100) / 100;
+        row.workloads.push(workload);
+        const w = workload;
+        console.log(
+          `run ${run} ${adapter.padEnd(5)} P=${String(p).padEnd(2)} ${mode.padEnd(4)} ${String(w.throughput).padStart(6)}/s (${(w.shareOfIdeal * 100).toFixed(0)}% of ideal) ` +
+            `handoff p50/p95/max ${w.handoffGap.p50}/${w.handoffGap.p95}/${w.handoffGap.max} ms  wait p50/max ${w.lockWait.p50}/${w.lockWait.max} ms (max/mean ${w.lockWait.maxOverMean})  ` +
+            `same ${(w.sameProcessShare * 100).toFixed(0)}%  ${w.redisCommandsPerCall !== undefined ? `cmds/call ${w.redisCommandsPerCall}  ` : ''}inflight ${w.maxInFlight}  errors ${w.errors}`,
+        );
+      }
+    }
+  }
+  console.log(`run ${run} floor F ${row.floor} ms; ideal ${row.ideal.toFixed(1)}/s; overhead ${row.workloads.filter((w) => w.kind).map((w) => `${w.adapter} ${w.value} ms`).join(', ')}`);
+  results.push(row);
+}
+
+await server.close();
+redis?.stop();
+rmSync(lockDir, { recursive: true, force: true });
+
+const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
+mkdirSync(flags.out, { recursive: true });
+writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify({ machine, m: M, d: D, results }, null, 2)}\n`);
+const last = results.at(-1).workloads.filter((w) => w.mode === 'fast');
+const value = (metric) => (g, mode) => results.at(-1).workloads.find((w) => w.adapter === g.adapter && w.p === g.p && w.mode === mode)?.[metric]?.p50;
+writeFileSync(
+  join(flags.out, 'latest.svg'),
+  barChart({ title: `Handoff gap p50 to another process (D=${D} ms, floor ${results.at(-1).floor} ms)`, unit: 'ms', groups: last.map((w) => ({ ...w, label: `${w.adapter} P=${w.p}` })), modes: Object.keys(MODES), value: value('handoffGap') }),
+);
+console.log(`results: ${join(flags.out, 'latest.json')}, ${join(flags.out, 'latest.svg')}`);
