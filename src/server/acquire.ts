@@ -1,7 +1,8 @@
-import type { AtomicLocker, LockHandle } from '../shared/contract.js';
+import { randomUUID } from 'node:crypto';
+import type { AtomicLocker, LockHandle, ReleaseEvent } from '../shared/contract.js';
 import { AtomizeAbortError, LockTimeoutError } from '../shared/errors.js';
 import { takeTurn } from './local-queue.js';
-import { pause, settleWithin } from './timing.js';
+import { pause, settleWithin, type Wake } from './timing.js';
 
 /** One wait for locks: shared by every channel of one call. */
 export interface Wait {
@@ -35,30 +36,36 @@ const releaseLate = (handle: LockHandle | null): void => {
   handle?.release().catch(() => undefined);
 };
 
-/** Tries until the channel is taken; waits `interval`, or less when the locker says it was released. */
+/**
+ * Tries until the channel is taken. Between tries it waits `interval`, or less when the locker says
+ * the channel was released (or handed to this caller); a handoff to another caller restarts the wait.
+ */
 const acquireFromBackend = async (wait: Wait, channel: string): Promise<LockHandle> => {
   const deadline = wait.started + wait.timeout;
+  const ending = new AbortController();
+  const ticket = { id: randomUUID(), signal: ending.signal };
   let woken = false;
-  let wake: (() => void) | undefined;
-  const unsubscribe = wait.locker.onRelease?.(channel, () => {
-    woken = true;
-    wake?.();
+  let wake: Wake | undefined;
+  const unsubscribe = wait.locker.onRelease?.(channel, (event?: ReleaseEvent) => {
+    const tryNow = event?.grantedTo === undefined || event.grantedTo === ticket.id;
+    if (tryNow) woken = true;
+    wake?.(tryNow);
   });
   let lastError: unknown;
   try {
     for (;;) {
       woken = false;
-      const outcome = await settleWithin(wait.locker.tryAcquire(channel), deadline + wait.interval - Date.now(), wait.signal, releaseLate);
+      const attempt = wait.locker.tryAcquire(channel, ticket);
+      const outcome = await settleWithin(attempt, deadline + wait.interval - Date.now(), wait.signal, releaseLate);
       if ('late' in outcome) throw giveUp(wait, channel, lastError ?? new Error('the lock backend did not answer in time'));
       if (outcome.ok && outcome.value) return outcome.value;
       if (!outcome.ok) {
         if (isFatal(outcome.error)) throw outcome.error;
         lastError = outcome.error;
       }
-      const remaining = deadline - Date.now();
-      if (wait.signal.aborted || remaining <= 0) throw giveUp(wait, channel, lastError);
+      if (wait.signal.aborted || Date.now() >= deadline) throw giveUp(wait, channel, lastError);
       if (!woken) {
-        await pause(Math.min(wait.interval, remaining), wait.signal, (done) => {
+        await pause(wait.interval, deadline, wait.signal, (done) => {
           wake = done;
           return () => (wake = undefined);
         });
@@ -67,10 +74,10 @@ const acquireFromBackend = async (wait: Wait, channel: string): Promise<LockHand
     }
   } finally {
     unsubscribe?.();
+    ending.abort();
   }
 };
 
-/** Takes the in-process turn, then the backend lock, for one channel. */
 const noTurn = (): void => undefined;
 
 const acquireChannel = async (wait: Wait, channel: string): Promise<Held> => {

@@ -1,19 +1,30 @@
 /** Promise helpers for waiting with a bound and an abort signal. */
 
-/** Resolves after `ms`, or early when `signal` aborts or `wake` is called. Never rejects. */
-export const pause = (ms: number, signal: AbortSignal, onWake?: (wake: () => void) => () => void): Promise<void> =>
+/** Called by a release notification: `true` to try now, `false` to restart the wait (someone else got it). */
+export type Wake = (tryNow: boolean) => void;
+
+/**
+ * Resolves after `ms` (never past `until`), or early when `signal` aborts or `wake(true)` is called;
+ * `wake(false)` restarts the `ms` wait. Never rejects.
+ */
+export const pause = (ms: number, until: number, signal: AbortSignal, onWake?: (wake: Wake) => () => void): Promise<void> =>
   new Promise((resolve) => {
     const wakeUp: { off?: () => void } = {};
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(done, Math.max(0, Math.min(ms, until - Date.now())));
+    };
     const done = (): void => {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
       wakeUp.off?.();
       resolve();
     };
-    const timer = setTimeout(done, Math.max(0, ms));
+    arm();
     if (signal.aborted) return done();
     signal.addEventListener('abort', done, { once: true });
-    wakeUp.off = onWake?.(done);
+    wakeUp.off = onWake?.((tryNow) => (tryNow ? done() : arm()));
   });
 
 /** The outcome of {@link settleWithin}: the value, the error, or `late` when time ran out first. */

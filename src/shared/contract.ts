@@ -29,19 +29,41 @@ export interface LockHandle {
   release(): Promise<void>;
 }
 
+/** One caller's wait for one channel, so that a fair locker keeps the caller's place in line. */
+export interface WaitTicket {
+  /** Unique among all waiters of all processes. */
+  readonly id: string;
+  /**
+   * Aborted when the caller stops waiting for this channel: it took the lock, or gave up (deadline,
+   * abort). A locker then drops the ticket from its line, and releases at once a lock it hands to the
+   * ticket later.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** What a release notification tells the waiters of a channel. */
+export interface ReleaseEvent {
+  /**
+   * Set when the locker handed the lock directly to the waiter with this ticket id (fair handoff):
+   * that waiter takes it with its next `tryAcquire`, the others need not try.
+   */
+  readonly grantedTo?: string;
+}
+
 /** The richer contract: acquisitions with handles, kept-alive leases, lost and released signals. */
 export interface AtomicLocker extends AlovaLocker {
   /**
    * One attempt, no waiting. Resolves a handle whose lease is kept alive until `release()`, or `null`
    * when another holder has the channel. Rejects on a backend error; a `LockerConfigError` means no
-   * retry can succeed.
+   * retry can succeed. The same `ticket` is passed with every attempt of one wait; a fair locker
+   * queues it and grants in arrival order.
    */
-  tryAcquire(channel: string): Promise<LockHandle | null>;
+  tryAcquire(channel: string, ticket?: WaitTicket): Promise<LockHandle | null>;
   /**
    * Calls `listener` whenever `channel` may have been released, by any holder in any process.
    * Returns the unsubscribe function. Optional: without it waiters poll every `interval`.
    */
-  onRelease?(channel: string, listener: () => void): () => void;
+  onRelease?(channel: string, listener: (event?: ReleaseEvent) => void): () => void;
 }
 
 /** What `atomize` finds at `alova.l2Cache.locker`. */

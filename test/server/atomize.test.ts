@@ -198,6 +198,40 @@ describe('atomize', () => {
     expect(backend.tries - triesBefore).toBe(1);
   });
 
+  it('with a fair locker, takes handoffs in arrival order and does not try when another was named', async () => {
+    const backend = new MemoryBackend(true);
+    const holder = await new MemoryLocker(backend).tryAcquire('fair');
+    const order: number[] = [];
+    const waiters: Promise<unknown>[] = [];
+    for (const i of [1, 2, 3]) {
+      const alova = alovaWith(server.url, new MemoryLocker(backend));
+      waiters.push(atomize(work(alova, 'fair', 5), { channel: 'fair', interval: 60_000, timeout: 120_000 }).then(() => order.push(i)));
+      await sleep(20);
+    }
+    const triesBefore = backend.tries;
+    expect(triesBefore).toBe(4);
+    await holder!.release();
+    await Promise.all(waiters);
+    expect(order).toEqual([1, 2, 3]);
+    expect(backend.tries - triesBefore).toBe(3);
+    expect(backend.holders.size).toBe(0);
+  });
+
+  it('with a fair locker, a waiter that gives up leaves the line', async () => {
+    const backend = new MemoryBackend(true);
+    const holder = await new MemoryLocker(backend).tryAcquire('gu');
+    const quitter = atomize(work(alovaWith(server.url, new MemoryLocker(backend)), 'gu'), { channel: 'gu', timeout: 50, interval: 10 }).catch((e) => e);
+    await sleep(10);
+    const stayer = atomize(work(alovaWith(server.url, new MemoryLocker(backend)), 'gu'), { channel: 'gu', timeout: 60_000, interval: 60_000 }).send();
+    await sleep(10);
+    expect(backend.lines.get('gu')).toHaveLength(2);
+    expect(await quitter).toBeInstanceOf(LockTimeoutError);
+    expect(backend.lines.get('gu')).toHaveLength(1);
+    await holder!.release();
+    expect((await stayer).ok).toBe(true);
+    expect(backend.holders.size).toBe(0);
+  });
+
   it('queues callers of one locker locally: in order, one backend attempt each', async () => {
     const locker = new MemoryLocker();
     const alova = alovaWith(server.url, locker);
