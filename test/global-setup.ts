@@ -4,9 +4,5 @@ import { existsSync } from 'node:fs';
 /** Tests that spawn child processes run the built package: build it once, unless CI already did. */
 export default function setup(): void {
   if (process.env.ATOMIZE_SKIP_BUILD === '1' && existsSync('dist/server/index.cjs')) return;
-  execFileSync(process.execPath, ['node_modules/tsup/dist/cli-default.js', '--silent'], {
-    stdio: 'inherit',
-    env: { ...process.env, ATOMIZE_BUILD_NO_DTS: '1' },
-  });
-  execFileSync(process.execPath, ['scripts/cjs-default.mjs'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['scripts/build-quick.mjs'], { stdio: 'inherit' });
 }

@@ -1,4 +1,6 @@
-// Placeholder until the file adapter lands (issue 3).
-export interface FileStorageAdapterOptions { directory: string }
-export class FileStorageAdapter {}
+import { FileStorageAdapter } from './adapter.js';
+import type { FileStorageAdapterOptions } from './options.js';
+
 export default FileStorageAdapter;
+export { FileStorageAdapter };
+export type { FileStorageAdapterOptions };

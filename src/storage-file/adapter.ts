@@ -1,0 +1,49 @@
+import type { AtomicLocker } from '../shared/contract.js';
+import { FileCache } from './cache.js';
+import { FileLocker } from './locker.js';
+import { resolveOptions, type FileStorageAdapterOptions } from './options.js';
+import { ReleaseWatcher } from './watch.js';
+
+/**
+ * alova's l2Cache on the local filesystem, with a cross-process locker for `atomize`.
+ * Layout: `<directory>/cache/` holds one JSON file per key, `<directory>/locks/` one lock per channel.
+ */
+export class FileStorageAdapter {
+  /** The lock provider `atomize` finds at `alova.l2Cache.locker`. */
+  readonly locker: AtomicLocker;
+  readonly #cache: FileCache;
+  readonly #locker: FileLocker;
+  readonly #watcher: ReleaseWatcher | undefined;
+
+  constructor(options: FileStorageAdapterOptions) {
+    const settings = resolveOptions(options);
+    this.#cache = new FileCache(settings.cacheFolder);
+    this.#watcher = settings.notify ? new ReleaseWatcher(settings.lockFolder) : undefined;
+    this.locker = this.#locker = new FileLocker(settings, this.#watcher);
+  }
+
+  /** Stores `value` as JSON under `key`, atomically (readers see the old or the new value). */
+  set(key: string, value: unknown): Promise<void> {
+    return this.#cache.set(key, value);
+  }
+
+  /** The value stored under `key`, or `undefined`. */
+  get<T>(key: string): Promise<T | undefined> {
+    return this.#cache.get<T>(key);
+  }
+
+  remove(key: string): Promise<void> {
+    return this.#cache.remove(key);
+  }
+
+  /** Removes this adapter's cache entries (not its locks, not other files). */
+  clear(): Promise<void> {
+    return this.#cache.clear();
+  }
+
+  /** Stops the release watcher and releases the locks this adapter holds. */
+  async close(): Promise<void> {
+    this.#watcher?.close();
+    await this.#locker.close();
+  }
+}

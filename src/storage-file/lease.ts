@@ -1,0 +1,49 @@
+import lockfile from 'proper-lockfile';
+import { join } from 'node:path';
+import { LockerConfigError } from '../shared/errors.js';
+import type { Folder } from './folders.js';
+import { isConfigError } from './folders.js';
+import { FileLockHandle } from './handle.js';
+import { fileStem } from './names.js';
+import type { FileSettings } from './options.js';
+import { ownedFs } from './owned-fs.js';
+
+/** The lock directory of `channel` inside the lock folder (made by mkdir, removed at release). */
+export const lockName = (channel: string): string => `${fileStem(channel)}.lock`;
+
+/**
+ * One attempt at `channel` with proper-lockfile: a handle, or `null` when another holder has it
+ * (a stale lock is taken over). Never waits (`retries: 0`); never throws from a timer (own
+ * `onCompromised`). Unusable directory -> `LockerConfigError`; any other fs error rejects as it is.
+ */
+export const takeLease = async (
+  channel: string,
+  locks: Folder,
+  settings: FileSettings,
+  onEnd: () => void,
+): Promise<FileLockHandle | null> => {
+  const path = join(locks.path, lockName(channel));
+  let handle: FileLockHandle | undefined;
+  let early: unknown;
+  const options = {
+    stale: settings.stale,
+    update: settings.update,
+    retries: 0,
+    realpath: false,
+    lockfilePath: path,
+    fs: ownedFs(settings.fs, path),
+    onCompromised: (error: Error) => (handle ? handle.lose(error) : (early = error)),
+  };
+  try {
+    const unlock = await locks.use(() => lockfile.lock(path, options));
+    handle = new FileLockHandle(channel, unlock, onEnd);
+    if (early) handle.lose(early);
+    return handle;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ELOCKED') return null;
+    if (isConfigError(error)) {
+      throw new LockerConfigError(`FileStorageAdapter cannot take locks in ${locks.path}: ${(error as Error).message}`, error);
+    }
+    throw error;
+  }
+};

@@ -1,0 +1,90 @@
+import type { AtomicLocker, LockHandle } from '../shared/contract.js';
+import { InvalidChannelError, LockerConfigError, LockTimeoutError } from '../shared/errors.js';
+import { folder, type Folder } from './folders.js';
+import type { FileLockHandle } from './handle.js';
+import { lockName, takeLease } from './lease.js';
+import type { FileSettings } from './options.js';
+import type { ReleaseWatcher } from './watch.js';
+
+const check = (channel: unknown): string => {
+  if (typeof channel !== 'string' || channel === '') throw new InvalidChannelError(channel);
+  return channel;
+};
+
+const channelsOf = (resource: string | string[]): string[] => [...new Set([resource].flat().map(check))];
+
+const firstFailure = (results: PromiseSettledResult<unknown>[]): void => {
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+};
+
+/**
+ * The file locker: one lock directory per channel in the lock folder, by proper-lockfile. Within one
+ * adapter a channel has one holder at a time (also while an attempt is on its way).
+ */
+export class FileLocker implements AtomicLocker {
+  /** Present only when the adapter's `notify` option is on (`declare`: no property otherwise). */
+  declare readonly onRelease?: (channel: string, listener: () => void) => () => void;
+  readonly #locks: Folder;
+  readonly #held = new Map<string, FileLockHandle>();
+  readonly #trying = new Set<string>();
+  #closed = false;
+
+  constructor(private readonly settings: FileSettings, watcher?: ReleaseWatcher) {
+    this.#locks = folder(settings.lockFolder);
+    if (watcher) this.onRelease = (channel, listener) => watcher.subscribe(lockName(check(channel)), listener);
+  }
+
+  async tryAcquire(channel: string): Promise<LockHandle | null> {
+    check(channel);
+    if (this.#closed) throw new LockerConfigError('FileStorageAdapter is closed');
+    if (this.#held.has(channel) || this.#trying.has(channel)) return null;
+    this.#trying.add(channel);
+    try {
+      const handle = await takeLease(channel, this.#locks, this.settings, () => this.#held.delete(channel));
+      if (handle) this.#held.set(channel, handle);
+      if (handle && this.#closed) {
+        await handle.release();
+        throw new LockerConfigError('FileStorageAdapter is closed');
+      }
+      return handle;
+    } finally {
+      this.#trying.delete(channel);
+    }
+  }
+
+  /** alova's interface: takes every channel or none; rejects at once when one is held. */
+  async lock(resource: string | string[]): Promise<void> {
+    const started = Date.now();
+    const taken: LockHandle[] = [];
+    try {
+      for (const channel of channelsOf(resource)) {
+        const handle = await this.tryAcquire(channel);
+        if (!handle) throw new LockTimeoutError(channel, 0, Date.now() - started);
+        taken.push(handle);
+      }
+    } catch (error) {
+      await Promise.allSettled(taken.map((handle) => handle.release()));
+      throw error;
+    }
+  }
+
+  /**
+   * alova's interface: releases what this adapter holds of `resource` (nothing held: resolves). A lock
+   * that was lost while held rejects here with its `LockLostError`: alova's own atomize sees no
+   * signal, and must not report a success that ran without the lock.
+   */
+  async unlock(resource: string | string[]): Promise<void> {
+    const release = async (handle: LockHandle | undefined): Promise<void> => {
+      await handle?.release();
+      if (handle?.signal.aborted) throw handle.signal.reason;
+    };
+    firstFailure(await Promise.allSettled(channelsOf(resource).map((channel) => release(this.#held.get(channel)))));
+  }
+
+  /** Refuses new attempts and releases every held lock. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    firstFailure(await Promise.allSettled([...this.#held.values()].map((handle) => handle.release())));
+  }
+}

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe } from '../shared/errors.js';
+import { FILE_STORAGE_DEFAULTS } from '../shared/defaults.js';
+
+/** The proper-lockfile options a user may set; retries, realpath, lockfilePath and onCompromised are the adapter's. */
+export interface FileLockerOptions {
+  /**
+   * Milliseconds after its last renewal when a lock counts as abandoned and may be taken over
+   * (at least 2000).
+   * @default 5000
+   */
+  stale?: number;
+  /**
+   * Milliseconds between renewals of a held lock (kept between 1000 and `stale / 2`).
+   * @default 1000
+   */
+  update?: number;
+  /** The fs module proper-lockfile uses for the locks. @default require('node:fs') */
+  fs?: unknown;
+}
+
+/** Options of `FileStorageAdapter`. */
+export interface FileStorageAdapterOptions {
+  /** The folder of cache entries and locks (made with its parents when missing). Required. */
+  directory: string;
+  /** Lock options passed to proper-lockfile. */
+  lockerOptions?: FileLockerOptions;
+  /**
+   * Wake waiting `atomize` calls when a channel is released (fs.watch on the lock folder); when
+   * false, `locker.onRelease` is undefined and waiters poll.
+   * @default true
+   */
+  notify?: boolean;
+}
+
+/** Options after checking, with absolute paths. */
+export interface FileSettings {
+  readonly cacheFolder: string;
+  readonly lockFolder: string;
+  readonly stale: number;
+  readonly update: number;
+  readonly fs: typeof fs;
+  readonly notify: boolean;
+}
+
+const bad = (option: string, value: unknown, expected: string): TypeError =>
+  Object.assign(new TypeError(`FileStorageAdapter: invalid option \`${option}\` ${describe(value)}: expected ${expected}`), {
+    code: 'ERR_ATOMIZE_INVALID_OPTION',
+    option,
+    value,
+  });
+
+const milliseconds = (option: string, value: unknown, fallback: number): number => {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  throw bad(option, value, 'a positive finite number of milliseconds');
+};
+
+/** Checks the options and applies the defaults; throws a coded `TypeError` naming a bad option. */
+export const resolveOptions = (options: FileStorageAdapterOptions): FileSettings => {
+  if (options === null || typeof options !== 'object') throw bad('options', options, 'an object with `directory`');
+  const { directory, lockerOptions = {}, notify = FILE_STORAGE_DEFAULTS.notify } = options;
+  if (typeof directory !== 'string' || directory === '') throw bad('directory', directory, 'a non-empty path string');
+  if (lockerOptions === null || typeof lockerOptions !== 'object') throw bad('lockerOptions', lockerOptions, 'an object');
+  if (typeof notify !== 'boolean') throw bad('notify', notify, 'a boolean');
+  const root = resolve(directory);
+  return {
+    cacheFolder: join(root, 'cache'),
+    lockFolder: join(root, 'locks'),
+    stale: milliseconds('lockerOptions.stale', lockerOptions.stale, FILE_STORAGE_DEFAULTS.stale),
+    update: milliseconds('lockerOptions.update', lockerOptions.update, FILE_STORAGE_DEFAULTS.update),
+    fs: (lockerOptions.fs as typeof fs | undefined) ?? fs,
+    notify,
+  };
+};

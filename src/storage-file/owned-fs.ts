@@ -1,0 +1,63 @@
+import type fs from 'node:fs';
+
+type Done = (error: NodeJS.ErrnoException | null) => void;
+
+const lost = (why: string): NodeJS.ErrnoException => Object.assign(new Error(`the lock ${why}`), { code: 'ELOST' });
+
+/**
+ * The fs that proper-lockfile gets for ONE acquisition of `lockPath`. It remembers the mtimes it
+ * stamps on that lock, and removes the lock at release only while the lock still bears one of them:
+ * a lock that was taken over by another holder (after this one went stale) or removed is left alone
+ * and the release fails with code `ELOST`. proper-lockfile alone would remove the other holder's lock.
+ */
+export const ownedFs = (base: typeof fs, lockPath: string): typeof fs => {
+  const stamps: number[] = [];
+  let made = false;
+  let stamping = 0;
+  const afterStamp: Array<() => void> = [];
+  const stamp = (ms: number): void => {
+    stamps.push(ms);
+    if (stamps.length > 2) stamps.shift();
+  };
+  const view = Object.create(base) as typeof fs & Record<string, unknown>;
+  Object.assign(view, {
+    mkdir: (path: string, done: Done) =>
+      base.mkdir(path, (error) => {
+        made ||= !error && path === lockPath;
+        done(error);
+      }),
+    // The first stat after mkdir reads the lock's first mtime (when the precision probe is cached).
+    stat: (path: string, done: (error: NodeJS.ErrnoException | null, stat: fs.Stats) => void) =>
+      base.stat(path, (error, stat) => {
+        if (!error && made && path === lockPath && stamps.length === 0) stamp(stat.mtime.getTime());
+        done(error, stat);
+      }),
+    utimes: (path: string, atime: Date, mtime: Date, done: Done) => {
+      if (path !== lockPath) return base.utimes(path, atime, mtime, done);
+      stamp(mtime.getTime());
+      stamping++;
+      base.utimes(path, atime, mtime, (error) => {
+        stamping--;
+        for (const run of afterStamp.splice(0)) run();
+        done(error);
+      });
+    },
+    rmdir: (path: string, done: Done) => {
+      if (path !== lockPath || !made) return base.rmdir(path, done);
+      const remove = (): void =>
+        base.stat(path, (error, stat) => {
+          if (error) return done(error.code === 'ENOENT' ? lost('was removed by someone else') : error);
+          if (!stamps.includes(stat.mtime.getTime())) return done(lost('was taken over by another holder'));
+          base.rmdir(path, done);
+        });
+      // A renewal still on its way must land before the check (never on a later holder's lock).
+      if (stamping > 0) afterStamp.push(remove);
+      else remove();
+    },
+    rmdirSync: (path: string) => {
+      if (path === lockPath && made && !stamps.includes(base.statSync(path).mtime.getTime())) return;
+      base.rmdirSync(path);
+    },
+  });
+  return view;
+};

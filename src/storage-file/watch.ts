@@ -1,0 +1,77 @@
+import { mkdirSync, stat, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Wake-ups on release: ONE fs.watch on the lock folder, shared by every listener of an adapter,
+ * open while a listener remains. A release removes the lock's directory, which the watcher sees as a
+ * `rename` event of that name; listeners are called when the lock is then found gone (not when it was
+ * just made; renewals only change its mtime: `change` events, ignored). When watching fails,
+ * listeners are simply never called and waiters poll.
+ */
+export class ReleaseWatcher {
+  readonly #listeners = new Map<string, Set<() => void>>();
+  #watcher: FSWatcher | undefined;
+
+  constructor(private readonly folder: string) {}
+
+  /** Calls `listener` when the entry `name` of the lock folder is removed. */
+  subscribe(name: string, listener: () => void): () => void {
+    let set = this.#listeners.get(name);
+    if (!set) this.#listeners.set(name, (set = new Set()));
+    const entry = (): void => listener();
+    set.add(entry);
+    this.#open();
+    return () => {
+      set.delete(entry);
+      if (set.size === 0 && this.#listeners.get(name) === set) this.#listeners.delete(name);
+      if (this.#listeners.size === 0) this.#shut();
+    };
+  }
+
+  /** True while the fs watcher is open. */
+  get watching(): boolean {
+    return this.#watcher !== undefined;
+  }
+
+  close(): void {
+    this.#listeners.clear();
+    this.#shut();
+  }
+
+  #open(): void {
+    if (this.#watcher) return;
+    try {
+      mkdirSync(this.folder, { recursive: true });
+      this.#watcher = watch(this.folder, { persistent: false }, (event, name) => this.#changed(event, name));
+      this.#watcher.on('error', () => this.#shut());
+    } catch {
+      this.#watcher = undefined;
+    }
+  }
+
+  #shut(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
+  #changed(event: string, name: string | null): void {
+    if (event !== 'rename') return;
+    if (!name) return this.#call([...this.#listeners.values()]);
+    if (!this.#listeners.has(name)) return;
+    stat(join(this.folder, name), (error) => {
+      if (error) this.#call([this.#listeners.get(name)]);
+    });
+  }
+
+  #call(sets: Array<Set<() => void> | undefined>): void {
+    for (const set of sets) {
+      for (const listener of [...(set ?? [])]) {
+        try {
+          listener();
+        } catch (error) {
+          process.emitWarning(error as Error);
+        }
+      }
+    }
+  }
+}
