@@ -1,6 +1,6 @@
 export { atomize } from './atomize.js';
 export { HookedMethod, type RequestHandler } from './hooked-method.js';
 export type { AtomizeOptions } from './options.js';
-export { ATOMIZE_DEFAULTS } from '../shared/defaults.js';
+export { ATOMIZE_DEFAULTS, FILE_STORAGE_DEFAULTS, REDIS_STORAGE_DEFAULTS } from '../shared/defaults.js';
 export * from '../shared/errors.js';
 export { isAtomicLocker, type AlovaLocker, type AtomicLocker, type LockHandle, type Locker } from '../shared/contract.js';

@@ -32,4 +32,26 @@ export const FILE_STORAGE_DEFAULTS = Object.freeze({
    * @default true
    */
   notify: true,
+  /**
+   * Serve waiting `atomize` calls of all processes in arrival order (a line of ticket files per
+   * channel); a process that just released a channel others wait for queues behind them.
+   * When false, whoever tries first after a release wins.
+   * @default true
+   */
+  fair: true,
+});
+
+/** `RedisStorageAdapter` options. */
+export const REDIS_STORAGE_DEFAULTS = Object.freeze({
+  /** Prefix of every key the adapter writes: cache under `${keyPrefix}cache:`, locks under `${keyPrefix}lock:`. @default 'alova:' */
+  keyPrefix: 'alova:',
+  /** The lease of a lock, ms: a holder that stops renewing it (crash, pause) loses it after this long. @default 5000 */
+  redlockTTL: 5000,
+  /** Publish a release notification and offer `locker.onRelease`, so waiters wake at once instead of polling. @default true */
+  notify: true,
+  /**
+   * Bound of every Redis command, ms: ioredis `commandTimeout` of the connections the adapter opens, and the
+   * bound the locker puts on its own commands on any connection (also one passed as `client`). @default 1000
+   */
+  commandTimeout: 1000,
 });

@@ -55,6 +55,13 @@ export class LockerConfigError extends AtomizeError {
   }
 }
 
+/** The lock backend could not answer (unreachable, timed out, no quorum); atomize retries until its deadline. */
+export class LockerUnavailableError extends AtomizeError {
+  constructor(message: string, cause?: unknown) {
+    super(message, 'ERR_ATOMIZE_LOCKER_UNAVAILABLE', { cause });
+  }
+}
+
 /** A channel name a locker cannot take (empty, not a string). */
 export class InvalidChannelError extends AtomizeError {
   constructor(readonly channel: unknown) {

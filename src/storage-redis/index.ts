@@ -1,4 +1,8 @@
-// Placeholder until the Redis adapter lands (issue 4).
-export interface RedisStorageAdapterOptions { keyPrefix?: string }
-export class RedisStorageAdapter {}
+import { RedisStorageAdapter } from './adapter.js';
+import type { RedisStorageAdapterOptions } from './options.js';
+
 export default RedisStorageAdapter;
+export { RedisStorageAdapter };
+export type { RedisStorageAdapterOptions };
+export type { RedisClient, RedisTarget } from './options.js';
+export type { RedisLocker } from './locker.js';

@@ -1,0 +1,104 @@
+import { Redlock } from '@sesamecare-oss/redlock';
+import type { AlovaGlobalCacheAdapter } from 'alova';
+import { LockerConfigError } from '../shared/errors.js';
+import { RedisCache } from './cache.js';
+import { openLink, type Link } from './connect.js';
+import type { LockContext } from './context.js';
+import { RedisLocker } from './locker.js';
+import { ReleaseNotifier } from './notify.js';
+import { resolveOptions, type RedisClient, type RedisStorageAdapterOptions } from './options.js';
+
+/** Slack over `commandTimeout`, so that ioredis's own timeout (with its clearer error) fires first. */
+const SLACK_MS = 50;
+
+const dbOf = (client: RedisClient): number => (client.isCluster ? 0 : (client.options as { db?: number }).db ?? 0);
+
+/** Voters after `redlockFilter`, one per client; the others that the adapter opened are closed. */
+const chooseVoters = (voters: Link[], keep: Link | undefined, filter: ((client: RedisClient) => boolean) | undefined, ms: number): Link[] => {
+  const unique = voters.filter((voter, i) => voters.findIndex((other) => other.client === voter.client) === i);
+  const chosen = filter ? unique.filter((voter) => filter(voter.client)) : unique;
+  for (const voter of voters) if (voter !== keep && !chosen.includes(voter)) void voter.close(ms);
+  if (chosen.length === 0) throw new LockerConfigError('RedisStorageAdapter: `redlockFilter` left no Redis server to lock on');
+  return chosen;
+};
+
+/**
+ * alova's l2Cache on Redis (single server, Cluster, or an existing ioredis client) with a distributed
+ * lock for `atomize` at `adapter.locker` (Redlock, over one server or a quorum of independent ones).
+ */
+export class RedisStorageAdapter implements AlovaGlobalCacheAdapter {
+  /** The ioredis instance that holds the cache. */
+  readonly client: RedisClient;
+  /** The lock `atomize` uses. */
+  readonly locker: RedisLocker;
+  readonly keyPrefix: string;
+  readonly #cache: RedisCache;
+  readonly #links: Link[];
+  readonly #bound: number;
+  #closing: Promise<void> | undefined;
+
+  constructor(options?: RedisStorageAdapterOptions) {
+    const resolved = resolveOptions(options);
+    const bound = resolved.commandTimeout + SLACK_MS;
+    const main = resolved.main ? openLink(resolved.main) : undefined;
+    const opened = resolved.quorum ? resolved.quorum.map((target) => openLink(target, true)) : [main!];
+    const cacheLink = main ?? openLink(resolved.quorum![0]!);
+    let voters: Link[];
+    try {
+      voters = chooseVoters(opened, main, resolved.filter, bound);
+    } catch (error) {
+      void cacheLink.close(bound);
+      throw error;
+    }
+    const redlock = new Redlock(
+      voters.map((voter) => voter.client),
+      { ...resolved.redlockSettings, retryCount: 0, db: resolved.redlockSettings.db ?? dbOf(voters[0]!.client) },
+    );
+    const ctx: LockContext = {
+      redlock,
+      voters,
+      quorum: Math.floor(voters.length / 2) + 1,
+      ttl: resolved.ttl,
+      bound,
+      db: redlock.settings.db,
+      notify: resolved.notify,
+      live: new Set(),
+    };
+    this.client = cacheLink.client;
+    this.keyPrefix = resolved.keyPrefix;
+    this.locker = new RedisLocker(ctx, resolved.keyPrefix, resolved.notify ? new ReleaseNotifier(voters) : undefined);
+    this.#cache = new RedisCache(cacheLink, resolved.keyPrefix);
+    this.#links = [...new Set([cacheLink, ...voters])];
+    this.#bound = bound;
+  }
+
+  /** Stores `value` as JSON; alova's `[data, expireTimestamp, ...]` records expire at their timestamp. */
+  set(key: string, value: unknown): Promise<void> {
+    return this.#cache.set(key, value);
+  }
+
+  /** The stored value, or `undefined`. */
+  get<T = unknown>(key: string): Promise<T | undefined> {
+    return this.#cache.get<T>(key);
+  }
+
+  remove(key: string): Promise<void> {
+    return this.#cache.remove(key);
+  }
+
+  /** Removes this adapter's cache entries (never locks, never other keys). */
+  clear(): Promise<void> {
+    return this.#cache.clear();
+  }
+
+  /**
+   * Releases the locks still held here, then closes the connections the adapter opened (never a
+   * `client` it was given). Idempotent.
+   */
+  close(): Promise<void> {
+    return (this.#closing ??= (async () => {
+      await this.locker.close(this.#bound);
+      await Promise.all(this.#links.map((link) => link.close(this.#bound)));
+    })());
+  }
+}

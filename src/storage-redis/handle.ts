@@ -1,0 +1,38 @@
+import type { Lock } from '@sesamecare-oss/redlock';
+import type { LockHandle } from '../shared/contract.js';
+import { LockLostError } from '../shared/errors.js';
+import { votesOf, type LockContext } from './context.js';
+import { isHeldVote } from './failures.js';
+import { keepAlive } from './lease.js';
+import { releaseKey } from './release.js';
+
+/** True when so many voters no longer hold our value that no quorum can: the lock is gone. */
+const isGone = async (ctx: LockContext, error: unknown, lock: Lock): Promise<boolean> => {
+  const votes = await votesOf(ctx, error, Math.max(0, lock.expiration - Date.now()));
+  const gone = votes?.filter((vote) => isHeldVote(vote.error)).length ?? 0;
+  return gone > ctx.voters.length - ctx.quorum;
+};
+
+/** A handle on a lock just taken: its lease kept alive until `release()`, its loss signalled. */
+export const openHandle = (ctx: LockContext, channel: string, key: string, lock: Lock): LockHandle => {
+  const controller = new AbortController();
+  let released: Promise<void> | undefined;
+  const lease = keepAlive(lock, {
+    ttl: ctx.ttl,
+    extend: (current) => ctx.redlock.extend(current, ctx.ttl, { retryCount: 0 }),
+    isGone: (error, current) => isGone(ctx, error, current),
+    onLost: (cause) => controller.abort(new LockLostError(channel, cause)),
+  });
+  const handle: LockHandle = {
+    channel,
+    signal: controller.signal,
+    release: () =>
+      (released ??= (async () => {
+        lease.stop();
+        ctx.live.delete(handle);
+        await releaseKey(ctx, channel, key, lock.value);
+      })()),
+  };
+  ctx.live.add(handle);
+  return handle;
+};

@@ -1,0 +1,117 @@
+import type { Lock } from '@sesamecare-oss/redlock';
+import type { AtomicLocker, LockHandle, ReleaseEvent, WaitTicket } from '../shared/contract.js';
+import { InvalidChannelError, LockReleaseError, LockTimeoutError, describe } from '../shared/errors.js';
+import { NoAnswerError, within } from './bound.js';
+import { votesOf, type LockContext } from './context.js';
+import { judge, reasonOf, unavailable } from './failures.js';
+import { openHandle } from './handle.js';
+import { lockKey } from './keys.js';
+import type { ReleaseNotifier } from './notify.js';
+import { releaseKey } from './release.js';
+
+const noop = (): void => undefined;
+
+const checkChannel = (channel: unknown): string => {
+  if (typeof channel !== 'string' || channel === '') throw new InvalidChannelError(channel);
+  return channel;
+};
+
+/**
+ * The adapter's lock (`adapter.locker`): alova's `lock` / `unlock`, and the richer contract of this
+ * package (`tryAcquire` with kept-alive handles, `onRelease` when notifications are on).
+ */
+export class RedisLocker implements AtomicLocker {
+  /** Present only when the adapter's `notify` option is on. */
+  declare readonly onRelease?: (channel: string, listener: (event?: ReleaseEvent) => void) => () => void;
+  readonly #ctx: LockContext;
+  readonly #prefix: string;
+  readonly #notifier: ReleaseNotifier | undefined;
+  /** Locks taken with alova's `lock`, by channel. */
+  readonly #held = new Map<string, LockHandle>();
+  #closed = false;
+
+  constructor(ctx: LockContext, prefix: string, notifier?: ReleaseNotifier) {
+    this.#ctx = ctx;
+    this.#prefix = prefix;
+    this.#notifier = notifier;
+    if (notifier) {
+      (this as { onRelease?: RedisLocker['onRelease'] }).onRelease = (channel, listener) => {
+        const key = lockKey(prefix, checkChannel(channel));
+        if (typeof listener !== 'function') throw new TypeError('onRelease: expected a listener function');
+        return this.#closed ? noop : notifier.listen(key, listener);
+      };
+    }
+  }
+
+  /** One attempt. Tickets are accepted and ignored: whoever tries first after a release wins. */
+  async tryAcquire(channel: string, _ticket?: WaitTicket): Promise<LockHandle | null> {
+    checkChannel(channel);
+    const ctx = this.#ctx;
+    if (this.#closed) throw unavailable(`lock channel ${describe(channel)}`, ['the adapter is closed']);
+    if (ctx.voters.some((voter) => voter.pending)) {
+      await within(Promise.all(ctx.voters.map((voter) => voter.settled)), ctx.bound).catch(noop);
+    }
+    // Servers known to be down (or refusing our credentials) answer at once, without a command.
+    const down = ctx.voters.filter((voter) => voter.down).map((voter) => ({ link: voter, error: voter.lastError }));
+    if (down.length > ctx.voters.length - ctx.quorum) throw judge(channel, down, ctx.voters.length, ctx.quorum) as Error;
+    const key = lockKey(this.#prefix, channel);
+    let lock: Lock;
+    try {
+      const late = (taken: Lock): void => void releaseKey(ctx, channel, key, taken.value).catch(noop);
+      lock = await within(ctx.redlock.acquire([key], ctx.ttl, { retryCount: 0 }), 2 * ctx.bound, late);
+    } catch (error) {
+      const verdict = await this.#judge(channel, error);
+      if (verdict === 'held') return null;
+      throw verdict;
+    }
+    if (this.#closed) {
+      await releaseKey(ctx, channel, key, lock.value).catch(noop);
+      throw unavailable(`lock channel ${describe(channel)}`, ['the adapter was closed meanwhile']);
+    }
+    return openHandle(ctx, channel, key, lock);
+  }
+
+  async lock(resource: string | string[]): Promise<void> {
+    const started = Date.now();
+    const taken: LockHandle[] = [];
+    try {
+      for (const channel of new Set([resource].flat())) {
+        const handle = await this.tryAcquire(channel);
+        if (!handle) throw new LockTimeoutError(channel, 0, Date.now() - started);
+        taken.push(handle);
+      }
+    } catch (error) {
+      await Promise.all(taken.map((handle) => handle.release().catch(noop)));
+      throw error;
+    }
+    for (const handle of taken) this.#held.set(handle.channel, handle);
+  }
+
+  /** Releases what `lock` took here; a lock already expired is fine, a failure is a process warning. */
+  async unlock(resource: string | string[]): Promise<void> {
+    for (const channel of new Set([resource].flat())) {
+      const handle = this.#held.get(channel);
+      if (!handle) continue;
+      this.#held.delete(channel);
+      await handle.release().catch((error: unknown) => process.emitWarning(new LockReleaseError(channel, error)));
+    }
+  }
+
+  /** Releases every lock still held here (best effort) and closes the subscriber connections. */
+  async close(ms: number): Promise<void> {
+    this.#closed = true;
+    this.#held.clear();
+    await Promise.all([...this.#ctx.live].map((handle) => handle.release().catch(noop)));
+    await this.#notifier?.close(ms);
+  }
+
+  async #judge(channel: string, error: unknown): Promise<'held' | Error> {
+    const ctx = this.#ctx;
+    const what = `lock channel ${describe(channel)}`;
+    if (error instanceof NoAnswerError) return unavailable(what, ctx.voters.map((voter) => reasonOf(voter, error)), error);
+    const votes = await votesOf(ctx, error, ctx.bound);
+    if (votes) return judge(channel, votes, ctx.voters.length, ctx.quorum);
+    if ((error as Error | null)?.name !== 'ExecutionError') return error as Error;
+    return unavailable(what, ctx.voters.map((voter) => reasonOf(voter, new NoAnswerError(ctx.bound))), error);
+  }
+}
