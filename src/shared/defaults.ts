@@ -50,6 +50,12 @@ export const REDIS_STORAGE_DEFAULTS = Object.freeze({
   /** Publish a release notification and offer `locker.onRelease`, so waiters wake at once instead of polling. @default true */
   notify: true,
   /**
+   * Hand the lock to waiters in arrival order (a line per channel in Redis; a release hands the lock
+   * straight to the first waiter). On one server or a cluster; a Redlock quorum is never fair.
+   * @default true
+   */
+  fair: true,
+  /**
    * Bound of every Redis command, ms: ioredis `commandTimeout` of the connections the adapter opens, and the
    * bound the locker puts on its own commands on any connection (also one passed as `client`). @default 1000
    */

@@ -61,7 +61,9 @@ export class RedisStorageAdapter implements AlovaGlobalCacheAdapter {
       ttl: resolved.ttl,
       bound,
       db: redlock.settings.db,
+      scriptDb: redlock.settings.db === dbOf(voters[0]!.client) ? '' : redlock.settings.db,
       notify: resolved.notify,
+      fair: resolved.fair && voters.length === 1,
       live: new Set(),
     };
     this.client = cacheLink.client;

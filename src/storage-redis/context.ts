@@ -17,8 +17,12 @@ export interface LockContext {
   readonly bound: number;
   /** The database Redlock keeps locks in. */
   readonly db: number;
+  /** `db` for the fair scripts to SELECT, or '' when the (only) voter's connection already uses it. */
+  readonly scriptDb: number | '';
   /** Publish on release. */
   readonly notify: boolean;
+  /** Fair handoff (one voter only): see `FairLine`. */
+  readonly fair: boolean;
   /** Handles not yet released, for `close()`. */
   readonly live: Set<LockHandle>;
 }

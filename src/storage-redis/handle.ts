@@ -13,8 +13,17 @@ const isGone = async (ctx: LockContext, error: unknown, lock: Lock): Promise<boo
   return gone > ctx.voters.length - ctx.quorum;
 };
 
-/** A handle on a lock just taken: its lease kept alive until `release()`, its loss signalled. */
-export const openHandle = (ctx: LockContext, channel: string, key: string, lock: Lock): LockHandle => {
+/**
+ * A handle on a lock just taken: its lease kept alive until `release()`, its loss signalled. `free`
+ * releases the key (default: delete it where it still holds the lock's value, and notify).
+ */
+export const openHandle = (
+  ctx: LockContext,
+  channel: string,
+  key: string,
+  lock: Lock,
+  free: () => Promise<unknown> = () => releaseKey(ctx, channel, key, lock.value),
+): LockHandle => {
   const controller = new AbortController();
   let released: Promise<void> | undefined;
   const lease = keepAlive(lock, {
@@ -30,7 +39,7 @@ export const openHandle = (ctx: LockContext, channel: string, key: string, lock:
       (released ??= (async () => {
         lease.stop();
         ctx.live.delete(handle);
-        await releaseKey(ctx, channel, key, lock.value);
+        await free();
       })()),
   };
   ctx.live.add(handle);

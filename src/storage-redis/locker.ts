@@ -4,6 +4,7 @@ import { InvalidChannelError, LockReleaseError, LockTimeoutError, describe } fro
 import { NoAnswerError, within } from './bound.js';
 import { votesOf, type LockContext } from './context.js';
 import { judge, reasonOf, unavailable } from './failures.js';
+import { FairLine } from './fair.js';
 import { openHandle } from './handle.js';
 import { lockKey } from './keys.js';
 import type { ReleaseNotifier } from './notify.js';
@@ -26,6 +27,8 @@ export class RedisLocker implements AtomicLocker {
   readonly #ctx: LockContext;
   readonly #prefix: string;
   readonly #notifier: ReleaseNotifier | undefined;
+  /** Fair handoff, on one server or cluster when the `fair` option is on. */
+  readonly #fair: FairLine | undefined;
   /** Locks taken with alova's `lock`, by channel. */
   readonly #held = new Map<string, LockHandle>();
   #closed = false;
@@ -34,6 +37,8 @@ export class RedisLocker implements AtomicLocker {
     this.#ctx = ctx;
     this.#prefix = prefix;
     this.#notifier = notifier;
+    this.#fair = ctx.fair ? new FairLine(ctx, prefix) : undefined;
+    if (notifier && this.#fair) notifier.onGrant = (id) => this.#fair!.granted(id);
     if (notifier) {
       (this as { onRelease?: RedisLocker['onRelease'] }).onRelease = (channel, listener) => {
         const key = lockKey(prefix, checkChannel(channel));
@@ -43,8 +48,11 @@ export class RedisLocker implements AtomicLocker {
     }
   }
 
-  /** One attempt. Tickets are accepted and ignored: whoever tries first after a release wins. */
-  async tryAcquire(channel: string, _ticket?: WaitTicket): Promise<LockHandle | null> {
+  /**
+   * One attempt. With fair handoff the ticket keeps the caller's place in the channel's line;
+   * otherwise (a quorum, or `fair: false`) whoever tries first after a release wins.
+   */
+  async tryAcquire(channel: string, ticket?: WaitTicket): Promise<LockHandle | null> {
     checkChannel(channel);
     const ctx = this.#ctx;
     if (this.#closed) throw unavailable(`lock channel ${describe(channel)}`, ['the adapter is closed']);
@@ -54,6 +62,7 @@ export class RedisLocker implements AtomicLocker {
     // Servers known to be down (or refusing our credentials) answer at once, without a command.
     const down = ctx.voters.filter((voter) => voter.down).map((voter) => ({ link: voter, error: voter.lastError }));
     if (down.length > ctx.voters.length - ctx.quorum) throw judge(channel, down, ctx.voters.length, ctx.quorum) as Error;
+    if (this.#fair) return this.#closedCheck(channel, await this.#fair.tryAcquire(channel, ticket));
     const key = lockKey(this.#prefix, channel);
     let lock: Lock;
     try {
@@ -103,6 +112,13 @@ export class RedisLocker implements AtomicLocker {
     this.#held.clear();
     await Promise.all([...this.#ctx.live].map((handle) => handle.release().catch(noop)));
     await this.#notifier?.close(ms);
+  }
+
+  /** A handle won while the adapter was closing is given back at once. */
+  async #closedCheck(channel: string, handle: LockHandle | null): Promise<LockHandle | null> {
+    if (!handle || !this.#closed) return handle;
+    await handle.release().catch(noop);
+    throw unavailable(`lock channel ${describe(channel)}`, ['the adapter was closed meanwhile']);
   }
 
   async #judge(channel: string, error: unknown): Promise<'held' | Error> {

@@ -32,6 +32,8 @@ export interface RedisStorageAdapterOptions extends Omit<RedisOptions, 'keyPrefi
   redlockTTL?: number;
   /** Publish release notifications and offer `locker.onRelease`. @default true */
   notify?: boolean;
+  /** Hand the lock to waiters in arrival order (one server or a cluster; a quorum is never fair). @default true */
+  fair?: boolean;
   /** Bound of every Redis command in ms (ioredis option, also applied by the locker to any client). @default 1000 */
   commandTimeout?: number;
 }
@@ -46,6 +48,7 @@ export interface ResolvedOptions {
   readonly keyPrefix: string;
   readonly ttl: number;
   readonly notify: boolean;
+  readonly fair: boolean;
   readonly commandTimeout: number;
   readonly redlockSettings: RedlockSettings;
   readonly filter?: (client: RedisClient) => boolean;
@@ -79,10 +82,11 @@ export const resolveOptions = (input: RedisStorageAdapterOptions = {}): Resolved
   if (input === null || typeof input !== 'object') throw bad('options', input, 'an object');
   const d = REDIS_STORAGE_DEFAULTS;
   const { keyPrefix = d.keyPrefix, nodes, options, client, quorum, redlockOptions = {}, redlockFilter, ...rest } = input;
-  const { redlockTTL: ttl = d.redlockTTL, notify = d.notify, commandTimeout = d.commandTimeout, ...redisOptions } = rest;
+  const { redlockTTL: ttl = d.redlockTTL, notify = d.notify, fair = d.fair, commandTimeout = d.commandTimeout, ...redisOptions } = rest;
   if (typeof keyPrefix !== 'string') throw bad('keyPrefix', keyPrefix, 'a string');
   if (!Number.isInteger(ttl) || ttl <= 0) throw bad('redlockTTL', ttl, 'a positive integer number of milliseconds');
   if (typeof notify !== 'boolean') throw bad('notify', notify, 'a boolean');
+  if (typeof fair !== 'boolean') throw bad('fair', fair, 'a boolean');
   if (typeof commandTimeout !== 'number' || !(commandTimeout > 0) || !Number.isFinite(commandTimeout)) {
     throw bad('commandTimeout', commandTimeout, 'a positive number of milliseconds');
   }
@@ -102,5 +106,5 @@ export const resolveOptions = (input: RedisStorageAdapterOptions = {}): Resolved
   else if (nodes) main = { kind: 'cluster', nodes, options: { ...options, redisOptions: { commandTimeout, ...options?.redisOptions } } };
   else if (!quorumTargets || hasAddress) main = { kind: 'redis', options: { ...redisOptions, commandTimeout } };
 
-  return { keyPrefix, ttl, notify, commandTimeout, redlockSettings: redlockOptions, filter: redlockFilter, main, quorum: quorumTargets };
+  return { keyPrefix, ttl, notify, fair, commandTimeout, redlockSettings: redlockOptions, filter: redlockFilter, main, quorum: quorumTargets };
 };

@@ -9,6 +9,8 @@ export interface WorkerConfig {
   ms: number;
   timeout?: number;
   interval?: number;
+  /** More atomize options (e.g. `queue`). */
+  atomizeOptions?: object;
 }
 
 export interface WorkerResult {

@@ -82,7 +82,7 @@ describe('redis cache, single server', () => {
     expect(await adapter.get('key{1}*')).toBeUndefined();
     for (const key of foreign) expect(await raw.get(key)).toBe('foreign');
     expect(await other.get('kept')).toBe('other adapter');
-    expect(await raw.exists(`${keyPrefix}lock:clear-lock`)).toBe(1);
+    expect(await raw.exists(`${keyPrefix}lock:{clear-lock}`)).toBe(1);
     expect(await make(keyPrefix).locker.tryAcquire('clear-lock')).toBeNull();
     await handle!.release();
     await raw.del(...foreign);
@@ -114,7 +114,7 @@ describe('redis cache, single server', () => {
     expect(await raw.exists(`${outer}inner:cache:k`)).toBe(0);
     expect(await raw.get(`${outer}inner:other`)).toBe('foreign');
     const handle = await a!.locker.tryAcquire('c');
-    expect(await raw.exists(`${outer}inner:lock:c`)).toBe(1);
+    expect(await raw.exists(`${outer}inner:lock:{c}`)).toBe(1);
     expect(await b!.locker.tryAcquire('c')).toBeNull();
     const heard = new Promise<void>((resolve) => b!.locker.onRelease!('c', () => resolve()));
     await sleep(50);
@@ -132,11 +132,11 @@ describe('redis cache, single server', () => {
     const inDb = new Redis({ ...optionsOf(server.url), db });
     const handle = await other.locker.tryAcquire('d');
     await other.set('v', 1);
-    expect(await inDb.exists(`${adapter.keyPrefix}lock:d`, `${adapter.keyPrefix}cache:v`)).toBe(2);
-    expect(await raw.exists(`${adapter.keyPrefix}lock:d`, `${adapter.keyPrefix}cache:v`)).toBe(0);
+    expect(await inDb.exists(`${adapter.keyPrefix}lock:{d}`, `${adapter.keyPrefix}cache:v`)).toBe(2);
+    expect(await raw.exists(`${adapter.keyPrefix}lock:{d}`, `${adapter.keyPrefix}cache:v`)).toBe(0);
     expect(await adapter.locker.tryAcquire('d')).not.toBeNull(); // another database, another lock
     await handle!.release();
-    expect(await inDb.exists(`${adapter.keyPrefix}lock:d`)).toBe(0);
+    expect(await inDb.exists(`${adapter.keyPrefix}lock:{d}`)).toBe(0);
     await other.clear();
     inDb.disconnect();
   });
@@ -158,7 +158,7 @@ describe('redis cache, single server', () => {
     expect(heard).toEqual([]);
     await (await loud.locker.tryAcquire('c'))!.release();
     await sleep(100);
-    expect(heard).toEqual([`${keyPrefix}lock:c`]);
+    expect(heard).toEqual([`${keyPrefix}lock:{c}`]);
     listener.disconnect();
   });
 });
@@ -204,7 +204,7 @@ describe('redis cache and locks, cluster', () => {
     const channels = ['{braces}', 'a{b}c', 'plain', '%7B'];
     const handles = await Promise.all(channels.map((c) => adapter.locker.tryAcquire(c)));
     expect(handles.every(Boolean)).toBe(true);
-    const expected = [`${keyPrefix}lock:%7Bbraces%7D`, `${keyPrefix}lock:a%7Bb%7Dc`, `${keyPrefix}lock:plain`, `${keyPrefix}lock:%257B`];
+    const expected = [`${keyPrefix}lock:{%7Bbraces%7D}`, `${keyPrefix}lock:{a%7Bb%7Dc}`, `${keyPrefix}lock:{plain}`, `${keyPrefix}lock:{%257B}`];
     for (const key of expected) {
       const slot = Number(await adapter.client.cluster('KEYSLOT', key));
       const found = await Promise.all(cluster.nodes.map(async ({ port }) => {
