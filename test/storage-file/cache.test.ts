@@ -70,7 +70,8 @@ describe('FileStorageAdapter as l2Cache', () => {
   it('never shows a torn value: many processes write one key, another reads', async () => {
     const directory = tempDir('torn');
     const key = 'shared/"key"';
-    await new FileStorageAdapter({ directory }).set(key, { id: -1, i: 0, body: 'a'.repeat(65536) });
+    // The first value is one a writer could have written too (writer 0, write 0: 'a' x 65536).
+    await new FileStorageAdapter({ directory }).set(key, { id: 0, i: 0, body: 'a'.repeat(65536) });
     const writers = [0, 1, 2].map((id) => spawnFixture('file-cache.mjs', { directory, key, role: 'writer', id, count: 150 }));
     const readers = [0, 1].map(() => spawnFixture('file-cache.mjs', { directory, key, role: 'reader', ms: 2500 }));
     const results = await Promise.all([...writers, ...readers].map(async (child) => {
