@@ -6,7 +6,8 @@ import { ReleaseWatcher } from './watch.js';
 
 /**
  * alova's l2Cache on the local filesystem, with a cross-process locker for `atomize`.
- * Layout: `<directory>/cache/` holds one JSON file per key, `<directory>/locks/` one lock per channel.
+ * Layout: `<directory>/cache/` holds one JSON file per key, `<directory>/locks/` one lock per channel,
+ * `<directory>/lines/` the fair lines of waiting tickets (one folder per channel, `fair` option).
  */
 export class FileStorageAdapter {
   /** The lock provider `atomize` finds at `alova.l2Cache.locker`. */
@@ -41,7 +42,7 @@ export class FileStorageAdapter {
     return this.#cache.clear();
   }
 
-  /** Stops the release watcher and releases the locks this adapter holds. */
+  /** Stops the release watcher, removes this adapter's waiting tickets and releases the locks it holds. */
   async close(): Promise<void> {
     this.#watcher?.close();
     await this.#locker.close();

@@ -1,8 +1,9 @@
-import type { AtomicLocker, LockHandle } from '../shared/contract.js';
+import type { AtomicLocker, LockHandle, WaitTicket } from '../shared/contract.js';
 import { InvalidChannelError, LockerConfigError, LockTimeoutError } from '../shared/errors.js';
 import { folder, type Folder } from './folders.js';
 import type { FileLockHandle } from './handle.js';
 import { lockName, takeLease } from './lease.js';
+import { WaitLines } from './line.js';
 import type { FileSettings } from './options.js';
 import type { ReleaseWatcher } from './watch.js';
 
@@ -18,9 +19,14 @@ const firstFailure = (results: PromiseSettledResult<unknown>[]): void => {
   if (failed) throw failed.reason;
 };
 
+/** proper-lockfile's bounds, which the tickets of the fair line follow too. */
+const MIN_STALE = 2000;
+const MIN_UPDATE = 1000;
+
 /**
  * The file locker: one lock directory per channel in the lock folder, by proper-lockfile. Within one
- * adapter a channel has one holder at a time (also while an attempt is on its way).
+ * adapter a channel has one holder at a time (also while an attempt is on its way). With `fair`, the
+ * waits of all processes line up per channel in arrival order (see {@link WaitLines}).
  */
 export class FileLocker implements AtomicLocker {
   /** Present only when the adapter's `notify` option is on (`declare`: no property otherwise). */
@@ -28,21 +34,39 @@ export class FileLocker implements AtomicLocker {
   readonly #locks: Folder;
   readonly #held = new Map<string, FileLockHandle>();
   readonly #trying = new Set<string>();
+  readonly #lines: WaitLines | undefined;
   #closed = false;
 
   constructor(private readonly settings: FileSettings, watcher?: ReleaseWatcher) {
     this.#locks = folder(settings.lockFolder);
+    if (settings.fair) {
+      const stale = Math.max(settings.stale, MIN_STALE);
+      this.#lines = new WaitLines(settings.lineFolder, stale, Math.max(Math.min(settings.update, stale / 2), MIN_UPDATE));
+    }
     if (watcher) this.onRelease = (channel, listener) => watcher.subscribe(lockName(check(channel)), listener);
   }
 
-  async tryAcquire(channel: string): Promise<LockHandle | null> {
+  /**
+   * One attempt. With `fair` on, a `ticket` queues in the channel's line at its first attempt and
+   * may take the lock only when no live ticket is ahead of it; without a ticket (alova's `lock()`),
+   * only when nobody waits in line. A ticket leaves the line when it takes the lock or its signal aborts.
+   */
+  async tryAcquire(channel: string, ticket?: WaitTicket): Promise<LockHandle | null> {
     check(channel);
     if (this.#closed) throw new LockerConfigError('FileStorageAdapter is closed');
+    const lines = this.#lines;
+    const queued = lines !== undefined && ticket !== undefined && !ticket.signal.aborted;
+    if (queued) {
+      if (!(await lines.isFirst(lockName(channel), ticket))) return null;
+      if (this.#closed) throw new LockerConfigError('FileStorageAdapter is closed');
+    }
     if (this.#held.has(channel) || this.#trying.has(channel)) return null;
     this.#trying.add(channel);
     try {
+      if (lines && !queued && !(await lines.isClear(lockName(channel)))) return null;
       const handle = await takeLease(channel, this.#locks, this.settings, () => this.#held.delete(channel));
       if (handle) this.#held.set(channel, handle);
+      if (handle && queued) await lines.leave(lockName(channel), ticket);
       if (handle && this.#closed) {
         await handle.release();
         throw new LockerConfigError('FileStorageAdapter is closed');
@@ -82,9 +106,10 @@ export class FileLocker implements AtomicLocker {
     firstFailure(await Promise.allSettled(channelsOf(resource).map((channel) => release(this.#held.get(channel)))));
   }
 
-  /** Refuses new attempts and releases every held lock. */
+  /** Refuses new attempts, removes this adapter's tickets and releases every held lock. */
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#lines?.close();
     firstFailure(await Promise.allSettled([...this.#held.values()].map((handle) => handle.release())));
   }
 }

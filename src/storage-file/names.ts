@@ -32,3 +32,8 @@ const STEM = '(?:e-(?:[a-z0-9_-]|%[0-9A-F]{4})*|h-[0-9a-f]{64})';
 /** True when `fileName` is `stem + extension` for some stem {@link fileStem} can give. */
 export const isStemFile = (fileName: string, extension: string): boolean =>
   fileName.endsWith(extension) && new RegExp(`^${STEM}$`).test(fileName.slice(0, -extension.length));
+
+const STEM_ONLY = new RegExp(`^${STEM}$`);
+
+/** True when `name` is a stem {@link fileStem} can give (no extension). */
+export const isStem = (name: string): boolean => STEM_ONLY.test(name);

@@ -32,16 +32,26 @@ export interface FileStorageAdapterOptions {
    * @default true
    */
   notify?: boolean;
+  /**
+   * Serve waiting `atomize` calls of every process in arrival order: each wait (a `WaitTicket`)
+   * queues a ticket file in `<directory>/lines/<lock name>/`, and only the first live ticket may
+   * take the lock. When false, whoever tries first after a release wins (no line files).
+   * @default true
+   */
+  fair?: boolean;
 }
 
 /** Options after checking, with absolute paths. */
 export interface FileSettings {
   readonly cacheFolder: string;
   readonly lockFolder: string;
+  /** Where the lines of waiting tickets live, one folder per channel (used when `fair`). */
+  readonly lineFolder: string;
   readonly stale: number;
   readonly update: number;
   readonly fs: typeof fs;
   readonly notify: boolean;
+  readonly fair: boolean;
 }
 
 const bad = (option: string, value: unknown, expected: string): TypeError =>
@@ -60,17 +70,20 @@ const milliseconds = (option: string, value: unknown, fallback: number): number 
 /** Checks the options and applies the defaults; throws a coded `TypeError` naming a bad option. */
 export const resolveOptions = (options: FileStorageAdapterOptions): FileSettings => {
   if (options === null || typeof options !== 'object') throw bad('options', options, 'an object with `directory`');
-  const { directory, lockerOptions = {}, notify = FILE_STORAGE_DEFAULTS.notify } = options;
+  const { directory, lockerOptions = {}, notify = FILE_STORAGE_DEFAULTS.notify, fair = FILE_STORAGE_DEFAULTS.fair } = options;
   if (typeof directory !== 'string' || directory === '') throw bad('directory', directory, 'a non-empty path string');
   if (lockerOptions === null || typeof lockerOptions !== 'object') throw bad('lockerOptions', lockerOptions, 'an object');
   if (typeof notify !== 'boolean') throw bad('notify', notify, 'a boolean');
+  if (typeof fair !== 'boolean') throw bad('fair', fair, 'a boolean');
   const root = resolve(directory);
   return {
     cacheFolder: join(root, 'cache'),
     lockFolder: join(root, 'locks'),
+    lineFolder: join(root, 'lines'),
     stale: milliseconds('lockerOptions.stale', lockerOptions.stale, FILE_STORAGE_DEFAULTS.stale),
     update: milliseconds('lockerOptions.update', lockerOptions.update, FILE_STORAGE_DEFAULTS.update),
     fs: (lockerOptions.fs as typeof fs | undefined) ?? fs,
     notify,
+    fair,
   };
 };
