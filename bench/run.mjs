@@ -94,13 +94,44 @@ await server.close();
 redis?.stop();
 rmSync(lockDir, { recursive: true, force: true });
 
+// Medians over the runs, per workload: what docs/benchmarks.md reports.
+const median = (xs) => {
+  const sorted = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : undefined;
+};
+const pick = (w, path) => path.split('.').reduce((v, k) => v?.[k], w);
+const METRICS = ['throughput', 'shareOfIdeal', 'handoffGap.p50', 'handoffGap.p95', 'handoffGap.max', 'lockWait.p50', 'lockWait.max', 'lockWait.maxOverMean', 'sameProcessShare', 'redisCommandsPerCall', 'maxInFlight', 'errors'];
+const summary = {
+  floor: median(results.map((r) => r.floor)),
+  overhead: Object.fromEntries(flags.adapters.split(',').map((a) => [a, median(results.map((r) => r.workloads.find((w) => w.kind && w.adapter === a)?.value))])),
+  workloads: results[0].workloads
+    .filter((w) => !w.kind)
+    .map(({ adapter, p, mode }) => {
+      const same = results.map((r) => r.workloads.find((w) => w.adapter === adapter && w.p === p && w.mode === mode));
+      return { adapter, p, mode, ...Object.fromEntries(METRICS.map((m) => [m, median(same.map((w) => pick(w, m)))])) };
+    }),
+};
+console.log(`\nmedians of ${RUNS} run(s): floor F ${summary.floor} ms, uncontended overhead ${JSON.stringify(summary.overhead)} ms/call`);
+console.log('adapter  P  mode   req/s  ideal  gap p50  p95    max     wait p50  max     max/mean  same  cmds/call  inflight  errors');
+for (const w of summary.workloads) {
+  const cell = (v, n = 7) => String(v ?? '-').padEnd(n);
+  console.log(
+    `${cell(w.adapter, 8)} ${cell(w.p, 2)} ${cell(w.mode, 5)}  ${cell(w.throughput)}${cell(`${Math.round(w.shareOfIdeal * 100)}%`, 6)} ${cell(w['handoffGap.p50'], 8)} ${cell(w['handoffGap.p95'], 6)} ${cell(w['handoffGap.max'])} ${cell(w['lockWait.p50'], 9)} ${cell(w['lockWait.max'])} ${cell(w['lockWait.maxOverMean'], 9)} ${cell(`${Math.round(w.sameProcessShare * 100)}%`, 5)} ${cell(w.redisCommandsPerCall, 10)} ${cell(w.maxInFlight, 9)} ${w.errors}`,
+  );
+}
+
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
 mkdirSync(flags.out, { recursive: true });
-writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify({ machine, m: M, d: D, results }, null, 2)}\n`);
-const last = results.at(-1).workloads.filter((w) => w.mode === 'fast');
-const value = (metric) => (g, mode) => results.at(-1).workloads.find((w) => w.adapter === g.adapter && w.p === g.p && w.mode === mode)?.[metric]?.p50;
+writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify({ machine, m: M, d: D, runs: RUNS, summary, results }, null, 2)}\n`);
+const fast = summary.workloads.filter((w) => w.mode === 'fast');
+const value = (metric) => (g, mode) => summary.workloads.find((w) => w.adapter === g.adapter && w.p === g.p && w.mode === mode)?.[metric];
+const groups = fast.map((w) => ({ ...w, label: `${w.adapter} P=${w.p}` }));
 writeFileSync(
   join(flags.out, 'latest.svg'),
-  barChart({ title: `Handoff gap p50 to another process (D=${D} ms, floor ${results.at(-1).floor} ms)`, unit: 'ms', groups: last.map((w) => ({ ...w, label: `${w.adapter} P=${w.p}` })), modes: Object.keys(MODES), value: value('handoffGap') }),
+  barChart({ title: `Handoff gap p50 to another process, median of ${RUNS} run(s) (D=${D} ms, floor ${summary.floor} ms)`, unit: 'ms', groups, modes: Object.keys(MODES), value: value('handoffGap.p50') }),
 );
-console.log(`results: ${join(flags.out, 'latest.json')}, ${join(flags.out, 'latest.svg')}`);
+writeFileSync(
+  join(flags.out, 'latest-throughput.svg'),
+  barChart({ title: `Throughput, median of ${RUNS} run(s) (ideal ${Math.round(1000 / (D + summary.floor))}/s)`, unit: 'requests/s', groups, modes: Object.keys(MODES), value: value('throughput') }),
+);
+console.log(`results: ${join(flags.out, 'latest.json')}, latest.svg, latest-throughput.svg`);
