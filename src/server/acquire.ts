@@ -83,8 +83,7 @@ const noTurn = (): void => undefined;
 const acquireChannel = async (wait: Wait, channel: string): Promise<Held> => {
   if (!wait.queue) return { handle: await acquireFromBackend(wait, channel), endTurn: noTurn };
   const remaining = Math.max(0, wait.started + wait.timeout - Date.now());
-  const turnSignal = AbortSignal.any([wait.signal, AbortSignal.timeout(remaining + 1)]);
-  const endTurn = await takeTurn(wait.lineKey, channel, turnSignal);
+  const endTurn = await takeTurn(wait.lineKey, channel, wait.signal, remaining + 1);
   if (!endTurn) throw giveUp(wait, channel);
   try {
     return { handle: await acquireFromBackend(wait, channel), endTurn };

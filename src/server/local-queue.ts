@@ -27,10 +27,11 @@ const leave = (locker: object, channel: string, line: Line): void => {
 };
 
 /**
- * Waits for this caller's turn on `channel`. Resolves a function that ends the turn, or `null` when
- * `signal` aborted first (the caller then left the line).
+ * Waits for this caller's turn on `channel`, at most `ms`. Resolves a function that ends the turn, or
+ * `null` when `signal` aborted or the time ran out first (the caller then left the line). A free line
+ * costs no timer.
  */
-export const takeTurn = (locker: object, channel: string, signal: AbortSignal): Promise<(() => void) | null> => {
+export const takeTurn = (locker: object, channel: string, signal: AbortSignal, ms: number): Promise<(() => void) | null> => {
   const line = lineOf(locker, channel);
   let ended = false;
   const end = (): void => {
@@ -45,13 +46,17 @@ export const takeTurn = (locker: object, channel: string, signal: AbortSignal): 
   if (signal.aborted) return Promise.resolve(null);
   return new Promise((resolve) => {
     const start = (): void => {
+      clearTimeout(timer);
       signal.removeEventListener('abort', quit);
       resolve(end);
     };
     const quit = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', quit);
       line.waiting.splice(line.waiting.indexOf(start) >>> 0, 1);
       resolve(null);
     };
+    const timer = setTimeout(quit, ms);
     line.waiting.push(start);
     signal.addEventListener('abort', quit, { once: true });
   });

@@ -104,6 +104,11 @@ export class WaitLines {
     });
   }
 
+  /** True once the ticket joined the line of `lock` (and has not left it). */
+  has(lock: string, ticket: WaitTicket): boolean {
+    return this.#places.has(keyOf(lock, ticket));
+  }
+
   /** True when nobody waits in the line of `lock` (for attempts without a ticket). */
   isClear(lock: string): Promise<boolean> {
     const folder = join(this.root, lock);

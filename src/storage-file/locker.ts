@@ -47,26 +47,35 @@ export class FileLocker implements AtomicLocker {
   }
 
   /**
-   * One attempt. With `fair` on, a `ticket` queues in the channel's line at its first attempt and
-   * may take the lock only when no live ticket is ahead of it; without a ticket (alova's `lock()`),
-   * only when nobody waits in line. A ticket leaves the line when it takes the lock or its signal aborts.
+   * One attempt. With `fair` on, a ticket's first attempt takes the lock only when nobody waits in
+   * line (as an attempt without a ticket, alova's `lock()`, always does); when that fails the ticket
+   * joins the channel's line, and from then on may take the lock only when no live ticket is ahead of
+   * it. A ticket leaves the line when it takes the lock or its signal aborts.
    */
   async tryAcquire(channel: string, ticket?: WaitTicket): Promise<LockHandle | null> {
     check(channel);
     if (this.#closed) throw new LockerConfigError('FileStorageAdapter is closed');
     const lines = this.#lines;
-    const queued = lines !== undefined && ticket !== undefined && !ticket.signal.aborted;
-    if (queued) {
-      if (!(await lines.isFirst(lockName(channel), ticket))) return null;
-      if (this.#closed) throw new LockerConfigError('FileStorageAdapter is closed');
-    }
+    const lock = lockName(channel);
+    const ticketed = lines !== undefined && ticket !== undefined && !ticket.signal.aborted;
+    const inLine = ticketed && lines.has(lock, ticket);
+    if (inLine && !(await lines.isFirst(lock, ticket))) return null;
+    const handle = await this.#take(channel, lines !== undefined && !inLine);
+    if (handle && inLine) await lines.leave(lock, ticket);
+    // Not taken at the first attempt: join the line (the uncontended path never writes a ticket).
+    if (!handle && ticketed && !inLine) await lines.isFirst(lock, ticket);
+    return handle;
+  }
+
+  /** Takes the lock of `channel` (when `onlyIfClear`, only while nobody waits in its line). */
+  async #take(channel: string, onlyIfClear: boolean): Promise<LockHandle | null> {
+    if (this.#closed) throw new LockerConfigError('FileStorageAdapter is closed');
     if (this.#held.has(channel) || this.#trying.has(channel)) return null;
     this.#trying.add(channel);
     try {
-      if (lines && !queued && !(await lines.isClear(lockName(channel)))) return null;
+      if (onlyIfClear && !(await this.#lines!.isClear(lockName(channel)))) return null;
       const handle = await takeLease(channel, this.#locks, this.settings, () => this.#held.delete(channel));
       if (handle) this.#held.set(channel, handle);
-      if (handle && queued) await lines.leave(lockName(channel), ticket);
       if (handle && this.#closed) {
         await handle.release();
         throw new LockerConfigError('FileStorageAdapter is closed');

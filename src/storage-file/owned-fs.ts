@@ -5,6 +5,24 @@ type Done = (error: NodeJS.ErrnoException | null) => void;
 const lost = (why: string): NodeJS.ErrnoException => Object.assign(new Error(`the lock ${why}`), { code: 'ELOST' });
 
 /**
+ * proper-lockfile probes the filesystem's mtime precision once per `fs` object (a utimes and a stat)
+ * and caches it on that object under a private symbol. Every acquisition gets a view of its own, so
+ * the views share one prototype per base fs, onto which the cached precision is lifted: only the
+ * first acquisition pays for the probe.
+ */
+const shared = new WeakMap<object, object>();
+const sharedBaseOf = (base: typeof fs): typeof fs => {
+  let proto = shared.get(base);
+  if (!proto) shared.set(base, (proto = Object.create(base) as object));
+  return proto as typeof fs;
+};
+const liftCache = (view: object, proto: object): void => {
+  for (const symbol of Object.getOwnPropertySymbols(view)) {
+    if (!Object.prototype.hasOwnProperty.call(proto, symbol)) Object.defineProperty(proto, symbol, Object.getOwnPropertyDescriptor(view, symbol)!);
+  }
+};
+
+/**
  * The fs that proper-lockfile gets for ONE acquisition of `lockPath`. It remembers the mtimes it
  * stamps on that lock, and removes the lock at release only while the lock still bears one of them:
  * a lock that was taken over by another holder (after this one went stale) or removed is left alone
@@ -19,7 +37,8 @@ export const ownedFs = (base: typeof fs, lockPath: string): typeof fs => {
     stamps.push(ms);
     if (stamps.length > 2) stamps.shift();
   };
-  const view = Object.create(base) as typeof fs & Record<string, unknown>;
+  const proto = sharedBaseOf(base);
+  const view = Object.create(proto) as typeof fs & Record<string, unknown>;
   Object.assign(view, {
     mkdir: (path: string, done: Done) =>
       base.mkdir(path, (error) => {
@@ -31,6 +50,7 @@ export const ownedFs = (base: typeof fs, lockPath: string): typeof fs => {
       base.stat(path, (error, stat) => {
         if (!error && made && path === lockPath && stamps.length === 0) stamp(stat.mtime.getTime());
         done(error, stat);
+        liftCache(view, proto);
       }),
     utimes: (path: string, atime: Date, mtime: Date, done: Done) => {
       if (path !== lockPath) return base.utimes(path, atime, mtime, done);

@@ -1,9 +1,13 @@
 import { mkdirSync, stat, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 
+/** How long the watcher stays open after its last listener left, ms. */
+const LINGER_MS = 5000;
+
 /**
  * Wake-ups on release: ONE fs.watch on the lock folder, shared by every listener of an adapter,
- * open while a listener remains. A release removes the lock's directory, which the watcher sees as a
+ * open while a listener remains and `lingerMs` (5 s) after the last one left (so that a process that
+ * waits again and again does not open and close a watcher per wait). A release removes the lock's directory, which the watcher sees as a
  * `rename` event of that name; listeners are called when the lock is then found gone (not when it was
  * just made; renewals only change its mtime: `change` events, ignored). When watching fails,
  * listeners are simply never called and waiters poll.
@@ -11,8 +15,12 @@ import { join } from 'node:path';
 export class ReleaseWatcher {
   readonly #listeners = new Map<string, Set<() => void>>();
   #watcher: FSWatcher | undefined;
+  #lingering: NodeJS.Timeout | undefined;
 
-  constructor(private readonly folder: string) {}
+  constructor(
+    private readonly folder: string,
+    private readonly lingerMs = LINGER_MS,
+  ) {}
 
   /** Calls `listener` when the entry `name` of the lock folder is removed. */
   subscribe(name: string, listener: () => void): () => void {
@@ -24,7 +32,7 @@ export class ReleaseWatcher {
     return () => {
       set.delete(entry);
       if (set.size === 0 && this.#listeners.get(name) === set) this.#listeners.delete(name);
-      if (this.#listeners.size === 0) this.#shut();
+      if (this.#listeners.size === 0) this.#linger();
     };
   }
 
@@ -38,7 +46,16 @@ export class ReleaseWatcher {
     this.#shut();
   }
 
+  #linger(): void {
+    clearTimeout(this.#lingering);
+    this.#lingering = setTimeout(() => {
+      if (this.#listeners.size === 0) this.#shut();
+    }, this.lingerMs);
+    this.#lingering.unref?.();
+  }
+
   #open(): void {
+    clearTimeout(this.#lingering);
     if (this.#watcher) return;
     try {
       mkdirSync(this.folder, { recursive: true });
@@ -50,6 +67,7 @@ export class ReleaseWatcher {
   }
 
   #shut(): void {
+    clearTimeout(this.#lingering);
     this.#watcher?.close();
     this.#watcher = undefined;
   }

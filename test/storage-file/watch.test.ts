@@ -7,9 +7,9 @@ import { cleanup, sleep, tempDir, waitFor } from './helpers.js';
 afterAll(cleanup);
 
 describe('release watcher', () => {
-  it('one watcher for all listeners, open while one remains; calls them when the lock is removed only', async () => {
+  it('one watcher for all listeners, open while one remains (and a while after); calls them when the lock is removed only', async () => {
     const folder = join(tempDir('watch'), 'locks');
-    const watcher = new ReleaseWatcher(folder);
+    const watcher = new ReleaseWatcher(folder, 100);
     const heard: string[] = [];
     const offs = [
       watcher.subscribe('x.lock', () => heard.push('x1')),
@@ -27,7 +27,12 @@ describe('release watcher', () => {
     offs[1]!();
     expect(watcher.watching).toBe(true);
     offs[2]!();
-    expect(watcher.watching).toBe(false);
+    expect(watcher.watching).toBe(true);
+    const again = watcher.subscribe('z.lock', () => heard.push('z'));
+    await sleep(200);
+    expect(watcher.watching).toBe(true);
+    again();
+    await waitFor(() => !watcher.watching, 'the watcher to close after its linger');
     mkdirSync(join(folder, 'y.lock'));
     rmdirSync(join(folder, 'y.lock'));
     await sleep(200);
