@@ -2,37 +2,16 @@
  * `npm run demo` end to end: the demo runs against the built package (global setup builds dist/), in a
  * child process of its own, as a newcomer would run it.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNode, type NodeRun } from './helpers/run-node.js';
 import { freePort, startRedis, type RedisServer } from './helpers/redis-servers.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+type Outcome = NodeRun;
 
 /** Runs `node demo/run.mjs ...args` (no shell), killed after `limit` ms. */
-const demo = (args: string[], limit = 45_000): Promise<Outcome> =>
-  new Promise((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, ['demo/run.mjs', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), limit);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+const demo = (args: string[], limit = 45_000): Promise<Outcome> => runNode(['demo/run.mjs', ...args], { limit });
 
 interface Run {
   run: string;

@@ -2,29 +2,14 @@
  * The examples, run as their header comments say (global setup builds dist/): each ends by itself with
  * exit code 0 and a one-line summary.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNode } from './helpers/run-node.js';
 import { startRedis, type RedisServer } from './helpers/redis-servers.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Runs `node <script>` (no shell) with extra environment, killed after `limit` ms. */
-const example = (script: string, env: Record<string, string> = {}, limit = 45_000) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), limit);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+const example = (script: string, env: Record<string, string> = {}, limit = 45_000) => runNode([script], { env, limit });
 
 describe('examples/cluster-file.mjs', () => {
   it('hands out every ticket once across the cluster workers, and exits 0', async () => {
