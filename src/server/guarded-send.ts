@@ -9,7 +9,9 @@ import type { Held } from './acquire.js';
 export const guardedSend = <T>(method: Method, forceRequest: boolean, held: readonly Held[], signal: AbortSignal): Promise<T> =>
   new Promise<T>((resolve, reject) => {
     const cleanups: Array<() => void> = [];
+    let settled = false;
     const settle = (fn: () => void): void => {
+      settled = true;
       for (const cleanup of cleanups) cleanup();
       fn();
     };
@@ -25,6 +27,8 @@ export const guardedSend = <T>(method: Method, forceRequest: boolean, held: read
       });
     }
     listen(signal, () => void method.abort());
+    // A lock lost while later channels were awaited: the request is never sent.
+    if (settled) return;
     method.send(forceRequest).then(
       (value: T) => settle(() => resolve(value)),
       (error: unknown) => settle(() => reject(error)),

@@ -151,6 +151,8 @@ export class WaitLines {
     place.timer.unref();
     this.#places.set(key, place);
     removeAtExit(place);
+    // A wait that ended meanwhile (its abort event already fired) leaves at once.
+    if (ticket.signal.aborted) queueMicrotask(onAbort);
     return place;
   }
 

@@ -63,7 +63,7 @@ export class FileLocker implements AtomicLocker {
     const handle = await this.#take(channel, lines !== undefined && !inLine);
     if (handle && inLine) await lines.leave(lock, ticket);
     // Not taken at the first attempt: join the line (the uncontended path never writes a ticket).
-    if (!handle && ticketed && !inLine) await lines.isFirst(lock, ticket);
+    if (!handle && ticketed && !inLine && !ticket.signal.aborted) await lines.isFirst(lock, ticket);
     return handle;
   }
 

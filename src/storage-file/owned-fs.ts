@@ -48,7 +48,13 @@ export const ownedFs = (base: typeof fs, lockPath: string): typeof fs => {
     // The first stat after mkdir reads the lock's first mtime (when the precision probe is cached).
     stat: (path: string, done: (error: NodeJS.ErrnoException | null, stat: fs.Stats) => void) =>
       base.stat(path, (error, stat) => {
-        if (!error && made && path === lockPath && stamps.length === 0) stamp(stat.mtime.getTime());
+        if (!error && made && path === lockPath && stamping === 0) {
+          const ms = stat.mtime.getTime();
+          // The first mtime; or our last stamp as a filesystem with coarser timestamps stored it (a
+          // holder that took over a stale lock would stamp at least `stale`, 2 s or more, later).
+          const last = stamps[stamps.length - 1];
+          if (last === undefined || (!stamps.includes(ms) && Math.abs(ms - last) < 1000)) stamp(ms);
+        }
         done(error, stat);
         liftCache(view, proto);
       }),

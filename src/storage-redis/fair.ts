@@ -57,9 +57,12 @@ export class FairLine {
     }
     const started = Date.now();
     const lineTtl = Math.max(60_000, 10 * ctx.ttl);
-    // An answer after the bound: give back a lock won, and leave a line joined (its place is lost).
+    // An answer after the bound. While the wait goes on it keeps what it got: the next attempt (same
+    // token) finds the lock its own, or its place in line; the end of the wait leaves. Otherwise give
+    // back a lock won and leave a line joined.
     const late = (won: number): void => {
-      if (won === 1 || ticket) void this.#leave(keys, token);
+      if (waiting && !waiting.ended) waiting.queued = true;
+      else if (won === 1 || ticket) void this.#leave(keys, token);
     };
     if (waiting) waiting.trying = true;
     let won: number;

@@ -171,6 +171,22 @@ describe('atomize', () => {
     expect(Date.now() - started).toBeLessThan(1500);
   });
 
+  it('never sends the request when a lock taken earlier was lost while a later channel was awaited', async () => {
+    const backend = new MemoryBackend();
+    const other = await new MemoryLocker(backend).tryAcquire('lb');
+    const before = server.total();
+    const pending = atomize(work(alovaWith(server.url, new MemoryLocker(backend)), 'la'), { channel: ['la', 'lb'], interval: 10 }).catch((e) => e);
+    await sleep(50);
+    backend.steal('la');
+    await other!.release();
+    const error = await pending;
+    expect(error).toBeInstanceOf(LockLostError);
+    expect(error.channel).toBe('la');
+    await sleep(50);
+    expect(server.total()).toBe(before);
+    expect(backend.holders.size).toBe(0);
+  });
+
   it("works with a locker that has only alova's lock/unlock, retrying its rejections", async () => {
     const backend = new MemoryBackend();
     const plain = (inner: MemoryLocker) => ({ lock: (r: string | string[]) => inner.lock(r), unlock: (r: string | string[]) => inner.unlock(r) });

@@ -9,7 +9,7 @@ import { atomize } from '../../src/server/index.js';
 import type { LockHandle, WaitTicket } from '../../src/shared/contract.js';
 import { FileStorageAdapter, type FileStorageAdapterOptions } from '../../src/storage-file/index.js';
 import { startInflightServer, type InflightServer } from '../helpers/inflight-server.js';
-import { cleanup, spawnFixture, tempDir, waitFor } from './helpers.js';
+import { cleanup, sleep, spawnFixture, tempDir, waitFor } from './helpers.js';
 
 let server: InflightServer;
 beforeAll(async () => (server = await startInflightServer()));
@@ -33,6 +33,23 @@ const ticketsIn = (directory: string, channel: string): string[] =>
   existsSync(lineOf(directory, channel)) ? readdirSync(lineOf(directory, channel)).sort() : [];
 
 describe('FileStorageAdapter fair line, in one process', () => {
+  it('a wait that ends during its first attempt leaves no ticket behind', async () => {
+    const directory = tempDir('ended-early');
+    const [holder, waiter] = adaptersOn(directory, 2);
+    const held = await holder!.locker.tryAcquire('e');
+    const ticket = newTicket();
+    const attempt = waiter!.locker.tryAcquire('e', ticket);
+    ticket.end();
+    expect(await attempt).toBeNull();
+    await sleep(50);
+    expect(ticketsIn(directory, 'e')).toEqual([]);
+    await held!.release();
+    // Nobody is left in line: a ticketless attempt (alova's lock()) gets the channel.
+    const next = await holder!.locker.tryAcquire('e');
+    expect(next).not.toBeNull();
+    await next!.release();
+  });
+
   it('serves tickets in arrival order; the others get null until their turn', async () => {
     const directory = tempDir('order');
     const [holder, a, b, c] = adaptersOn(directory, 4);
