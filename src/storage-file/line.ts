@@ -1,59 +1,19 @@
-import { unlinkSync } from 'node:fs';
 import { mkdir, readdir, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WaitTicket } from '../shared/contract.js';
 import { LockerConfigError } from '../shared/errors.js';
 import { isConfigError } from './folders.js';
-import { fileStem, isStem } from './names.js';
+import { forgetAtExit, removeAtExit } from './exit-cleanup.js';
+import { fileStem } from './names.js';
+import { arrival, isTicketName } from './ticket-name.js';
 
 const codeOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
 const ignoreMissing = (error: unknown): void => {
   if (codeOf(error) !== 'ENOENT') throw error;
 };
 
-/** Width of an arrival stamp: integer microseconds since the epoch, zero-padded. */
-const WIDTH = 17;
-const TICKET = new RegExp(`^\\d{${WIDTH}}-(.+)$`);
 /** Times to create a ticket when its line folder keeps vanishing (emptied and removed meanwhile). */
 const CREATE_TRIES = 5;
-
-let lastArrival = 0;
-/**
- * Now, as a name prefix that sorts by arrival across the processes of one machine (wall-clock
- * microseconds), strictly increasing within this process.
- */
-const arrival = (): string => {
-  lastArrival = Math.max(Math.floor((performance.timeOrigin + performance.now()) * 1000), lastArrival + 1);
-  return String(lastArrival).padStart(WIDTH, '0');
-};
-
-/** True for the names of ticket files (`<arrival>-<stem of the ticket id>`); other files are ignored. */
-const isTicketName = (name: string): boolean => {
-  const match = TICKET.exec(name);
-  return match !== null && isStem(match[1]!);
-};
-
-/** The tickets of every adapter of this process that are in a line. */
-const waiting = new Set<Place>();
-let exitHook = false;
-/**
- * A process that exits (normally or by `process.exit`) while waiting takes its tickets with it.
- * Killed by a signal, its tickets go stale instead.
- */
-const removeAtExit = (place: Place): void => {
-  waiting.add(place);
-  if (exitHook) return;
-  exitHook = true;
-  process.on('exit', () => {
-    for (const { path } of waiting) {
-      try {
-        unlinkSync(path);
-      } catch {
-        // gone already, or left to go stale
-      }
-    }
-  });
-};
 
 /** One ticket of this adapter, waiting in the line of one channel. */
 interface Place {
@@ -209,7 +169,7 @@ export class WaitLines {
       try {
         await unlink(place.path).catch(ignoreMissing);
       } finally {
-        waiting.delete(place);
+        forgetAtExit(place);
       }
       // Removed only when empty (atomic); a waiter creating its ticket meanwhile makes it again.
       // Not awaited: off the path of a caller that just took the lock.
