@@ -90,18 +90,24 @@ export class FairLine {
     return openHandle(ctx, channel, keys.lock, lock, () => this.#free(channel, keys, token));
   }
 
+  /** Releases the lock held with `token` (handing it to the first in line); rejects when Redis did not confirm. */
   async #free(channel: string, keys: FairKeys, token: string): Promise<void> {
-    const link = this.ctx.voters[0]!;
     try {
-      await within(fairRelease(link.client, keys, this.ctx.scriptDb, token, this.ctx.ttl), this.ctx.bound);
+      await this.#release(keys, token);
     } catch (error) {
-      throw unavailable(`confirm the release of channel ${describe(channel)}`, [reasonOf(link, error)], error);
+      throw unavailable(`confirm the release of channel ${describe(channel)}`, [reasonOf(this.ctx.voters[0]!, error)], error);
     }
   }
 
   /** Leaves the line, handing on a lock granted meanwhile (best effort: a failure costs one lease). */
   #leave(keys: FairKeys, token: string): Promise<void> {
-    return within(fairRelease(this.ctx.voters[0]!.client, keys, this.ctx.scriptDb, token, this.ctx.ttl), this.ctx.bound).then(noop, noop);
+    return this.#release(keys, token).then(noop, noop);
+  }
+
+  /** The release script, bounded: drops `token` from the line, hands on or deletes a lock it holds. */
+  #release(keys: FairKeys, token: string): Promise<number> {
+    const { voters, scriptDb, ttl, bound } = this.ctx;
+    return within(fairRelease(voters[0]!.client, keys, scriptDb, token, ttl), bound);
   }
 
   /** Tracks a ticket from its first attempt until its wait ends. */
