@@ -24,7 +24,7 @@ export interface Held {
 }
 
 /** Errors no retry can mend: fail at once instead of waiting out the deadline. */
-const FATAL = new Set(['ERR_ATOMIZE_LOCKER_CONFIG', 'ERR_ATOMIZE_INVALID_CHANNEL']);
+const FATAL = new Set(['ERR_ATOMIZE_LOCKER_CONFIG', 'ERR_ATOMIZE_LOCKER_CLOSED', 'ERR_ATOMIZE_INVALID_CHANNEL']);
 const isFatal = (error: unknown): boolean => FATAL.has((error as { code?: unknown } | null)?.code as string);
 
 const giveUp = (wait: Wait, channel: string, cause?: unknown): Error =>
@@ -38,18 +38,19 @@ const releaseLate = (handle: LockHandle | null): void => {
 
 /**
  * Tries until the channel is taken. Between tries it waits `interval`, or less when the locker says
- * the channel was released (or handed to this caller); a handoff to another caller restarts the wait.
+ * the channel was released (or handed to this caller). A handoff to another caller changes nothing:
+ * the waiter still tries once per `interval`, which also tells a fair locker that it is alive.
  */
 const acquireFromBackend = async (wait: Wait, channel: string): Promise<LockHandle> => {
   const deadline = wait.started + wait.timeout;
   const ending = new AbortController();
-  const ticket = { id: randomUUID(), signal: ending.signal };
+  const ticket = { id: randomUUID(), signal: ending.signal, interval: wait.interval };
   let woken = false;
   let wake: Wake | undefined;
   const unsubscribe = wait.locker.onRelease?.(channel, (event?: ReleaseEvent) => {
-    const tryNow = event?.grantedTo === undefined || event.grantedTo === ticket.id;
-    if (tryNow) woken = true;
-    wake?.(tryNow);
+    if (event?.grantedTo !== undefined && event.grantedTo !== ticket.id) return;
+    woken = true;
+    wake?.();
   });
   let lastError: unknown;
   try {

@@ -23,7 +23,8 @@ export const guardedSend = <T>(method: Method, forceRequest: boolean, held: read
     for (const { handle } of held) {
       listen(handle.signal, () => {
         void method.abort();
-        settle(() => reject(new LockLostError(handle.channel, handle.signal.reason)));
+        const reason: unknown = handle.signal.reason;
+        settle(() => reject(reason instanceof LockLostError ? reason : new LockLostError(handle.channel, reason)));
       });
     }
     listen(signal, () => void method.abort());

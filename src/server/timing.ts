@@ -1,30 +1,25 @@
 /** Promise helpers for waiting with a bound and an abort signal. */
 
-/** Called by a release notification: `true` to try now, `false` to restart the wait (someone else got it). */
-export type Wake = (tryNow: boolean) => void;
+/** Called by a release notification that this waiter may take the lock: ends the pause at once. */
+export type Wake = () => void;
 
 /**
- * Resolves after `ms` (never past `until`), or early when `signal` aborts or `wake(true)` is called;
- * `wake(false)` restarts the `ms` wait. Never rejects.
+ * Resolves after `ms` (never past `until`), or early when `signal` aborts or `wake()` is called.
+ * Never rejects.
  */
 export const pause = (ms: number, until: number, signal: AbortSignal, onWake?: (wake: Wake) => () => void): Promise<void> =>
   new Promise((resolve) => {
     const wakeUp: { off?: () => void } = {};
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(done, Math.max(0, Math.min(ms, until - Date.now())));
-    };
     const done = (): void => {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
       wakeUp.off?.();
       resolve();
     };
-    arm();
+    const timer = setTimeout(done, Math.max(0, Math.min(ms, until - Date.now())));
     if (signal.aborted) return done();
     signal.addEventListener('abort', done, { once: true });
-    wakeUp.off = onWake?.((tryNow) => (tryNow ? done() : arm()));
+    wakeUp.off = onWake?.(done);
   });
 
 /** The outcome of {@link settleWithin}: the value, the error, or `late` when time ran out first. */

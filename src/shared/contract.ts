@@ -39,13 +39,19 @@ export interface WaitTicket {
    * ticket later.
    */
   readonly signal: AbortSignal;
+  /**
+   * How often, at the longest, the waiter tries again (ms). A fair locker counts a ticket whose waiter
+   * has not tried for a few of these as dead and serves the next one (default: atomize's `interval`).
+   */
+  readonly interval?: number;
 }
 
 /** What a release notification tells the waiters of a channel. */
 export interface ReleaseEvent {
   /**
    * Set when the locker handed the lock directly to the waiter with this ticket id (fair handoff):
-   * that waiter takes it with its next `tryAcquire`, the others need not try.
+   * that waiter confirms it with its next `tryAcquire` (one round trip); the others need not hurry,
+   * and still try once per `interval` (which keeps their tickets alive).
    */
   readonly grantedTo?: string;
 }
@@ -54,8 +60,8 @@ export interface ReleaseEvent {
 export interface AtomicLocker extends AlovaLocker {
   /**
    * One attempt, no waiting. Resolves a handle whose lease is kept alive until `release()`, or `null`
-   * when another holder has the channel. Rejects on a backend error; a `LockerConfigError` means no
-   * retry can succeed. The same `ticket` is passed with every attempt of one wait; a fair locker
+   * when another holder has the channel. Rejects on a backend error; a `LockerConfigError` or
+   * `LockerClosedError` means no retry can succeed. The same `ticket` is passed with every attempt of one wait; a fair locker
    * queues it and grants in arrival order.
    */
   tryAcquire(channel: string, ticket?: WaitTicket): Promise<LockHandle | null>;

@@ -62,6 +62,16 @@ export class LockerUnavailableError extends AtomizeError {
   }
 }
 
+/**
+ * The adapter was closed: no retry can succeed, so `atomize` fails at once. Both adapters throw it
+ * for every lock call after `close()`, and for a lock won while `close()` ran (it is given back).
+ */
+export class LockerClosedError extends AtomizeError {
+  constructor(readonly adapter: string) {
+    super(`${adapter} is closed: create a new adapter to take locks again`, 'ERR_ATOMIZE_LOCKER_CLOSED');
+  }
+}
+
 /** A channel name a locker cannot take (empty, not a string). */
 export class InvalidChannelError extends AtomizeError {
   constructor(readonly channel: unknown) {

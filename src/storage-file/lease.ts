@@ -8,6 +8,9 @@ import { fileStem } from './names.js';
 import type { FileSettings } from './options.js';
 import { ownedFs } from './owned-fs.js';
 
+/** proper-lockfile's floor of `stale`, which it applies to any smaller value. */
+const MIN_STALE_MS = 2000;
+
 /** The lock directory of `channel` inside the lock folder (made by mkdir, removed at release). */
 export const lockName = (channel: string): string => `${fileStem(channel)}.lock`;
 
@@ -31,7 +34,7 @@ export const takeLease = async (
     retries: 0,
     realpath: false,
     lockfilePath: path,
-    fs: ownedFs(settings.fs, path),
+    fs: ownedFs(settings.fs, path, Math.max(settings.stale, MIN_STALE_MS)),
     onCompromised: (error: Error) => (handle ? handle.lose(error) : (early = error)),
   };
   try {

@@ -5,7 +5,7 @@ import { LockerConfigError } from '../shared/errors.js';
 import { isConfigError } from './folders.js';
 import { forgetAtExit, removeAtExit } from './exit-cleanup.js';
 import { fileStem } from './names.js';
-import { arrival, isTicketName } from './ticket-name.js';
+import { arrival, isTicketName, owner, ownerExited } from './ticket-name.js';
 
 const codeOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
 const ignoreMissing = (error: unknown): void => {
@@ -37,9 +37,11 @@ interface Place {
 
 /**
  * The fair lines of an adapter: `<root>/<lock name>/` per channel holds one empty file per waiting
- * ticket, named `<arrival>-<ticket id>`, so that the names sort by arrival. A ticket's mtime is
- * refreshed every `refreshMs` while it waits; one older than `staleMs` belongs to a waiter that died
- * and is removed by whoever finds it. Only the first live ticket may try the lock.
+ * ticket, named `<arrival>-<pid>.<pid namespace>-<ticket id>` (see ticket-name.ts), so that the names
+ * sort by arrival. A ticket is dead when its process has exited (seen at once, in the same pid
+ * namespace), or when its mtime, refreshed every `refreshMs` while it waits, is older than `staleMs`
+ * (a process stalled, or in another namespace); whoever finds a dead ticket removes it. Only the
+ * first live ticket may try the lock.
  */
 export class WaitLines {
   readonly #places = new Map<string, Place>();
@@ -91,7 +93,7 @@ export class WaitLines {
     const known = this.#places.get(key);
     if (known) return known;
     const folder = join(this.root, lock);
-    const name = `${arrival()}-${fileStem(String(ticket.id))}`;
+    const name = `${arrival()}-${owner()}-${fileStem(String(ticket.id))}`;
     const place: Place = {
       key,
       folder,
@@ -191,14 +193,16 @@ export class WaitLines {
   async #anyLive(folder: string, names: string[]): Promise<boolean> {
     for (const name of names) {
       const path = join(folder, name);
-      let mtime: number;
-      try {
-        mtime = (await stat(path)).mtimeMs;
-      } catch (error) {
-        ignoreMissing(error);
-        continue;
+      if (!ownerExited(name)) {
+        let mtime: number;
+        try {
+          mtime = (await stat(path)).mtimeMs;
+        } catch (error) {
+          ignoreMissing(error);
+          continue;
+        }
+        if (Date.now() - mtime <= this.staleMs) return true;
       }
-      if (Date.now() - mtime <= this.staleMs) return true;
       // Dead either way: a file that cannot be removed here is skipped by every waiter.
       await unlink(path).catch(() => undefined);
     }

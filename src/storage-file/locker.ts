@@ -1,5 +1,5 @@
 import type { AtomicLocker, LockHandle, WaitTicket } from '../shared/contract.js';
-import { InvalidChannelError, LockerConfigError, LockTimeoutError } from '../shared/errors.js';
+import { InvalidChannelError, LockerClosedError, LockTimeoutError } from '../shared/errors.js';
 import { folder, type Folder } from './folders.js';
 import type { FileLockHandle } from './handle.js';
 import { lockName, takeLease } from './lease.js';
@@ -54,7 +54,7 @@ export class FileLocker implements AtomicLocker {
    */
   async tryAcquire(channel: string, ticket?: WaitTicket): Promise<LockHandle | null> {
     check(channel);
-    if (this.#closed) throw new LockerConfigError('FileStorageAdapter is closed');
+    if (this.#closed) throw new LockerClosedError('FileStorageAdapter');
     const lines = this.#lines;
     const lock = lockName(channel);
     const ticketed = lines !== undefined && ticket !== undefined && !ticket.signal.aborted;
@@ -69,7 +69,7 @@ export class FileLocker implements AtomicLocker {
 
   /** Takes the lock of `channel` (when `onlyIfClear`, only while nobody waits in its line). */
   async #take(channel: string, onlyIfClear: boolean): Promise<LockHandle | null> {
-    if (this.#closed) throw new LockerConfigError('FileStorageAdapter is closed');
+    if (this.#closed) throw new LockerClosedError('FileStorageAdapter');
     if (this.#held.has(channel) || this.#trying.has(channel)) return null;
     this.#trying.add(channel);
     try {
@@ -78,7 +78,7 @@ export class FileLocker implements AtomicLocker {
       if (handle) this.#held.set(channel, handle);
       if (handle && this.#closed) {
         await handle.release();
-        throw new LockerConfigError('FileStorageAdapter is closed');
+        throw new LockerClosedError('FileStorageAdapter');
       }
       return handle;
     } finally {
@@ -115,10 +115,16 @@ export class FileLocker implements AtomicLocker {
     firstFailure(await Promise.allSettled(channelsOf(resource).map((channel) => release(this.#held.get(channel)))));
   }
 
-  /** Refuses new attempts, removes this adapter's tickets and releases every held lock. */
+  /**
+   * Refuses new attempts, removes this adapter's tickets and ends every held lock: its `signal`
+   * aborts first (a request still running is aborted, its call rejects with `LockLostError`), then it
+   * is released.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    const held = [...this.#held.values()];
+    for (const handle of held) handle.lose(new LockerClosedError('FileStorageAdapter'));
     await this.#lines?.close();
-    firstFailure(await Promise.allSettled([...this.#held.values()].map((handle) => handle.release())));
+    firstFailure(await Promise.allSettled(held.map((handle) => handle.release())));
   }
 }

@@ -3,6 +3,35 @@ import type fs from 'node:fs';
 type Done = (error: NodeJS.ErrnoException | null) => void;
 
 const lost = (why: string): NodeJS.ErrnoException => Object.assign(new Error(`the lock ${why}`), { code: 'ELOST' });
+const busy = (): NodeJS.ErrnoException => Object.assign(new Error('the lock is being taken over by another process'), { code: 'ELOCKED' });
+
+/**
+ * Removes the stale lock at `lockPath` so that the caller may take it, serialized with every other
+ * process doing the same by a guard directory (`<lock>.takeover`, made by mkdir, held for a few file
+ * operations): under the guard the lock is checked again, and removed only while still stale. Without
+ * it, two processes that both found the lock stale could each remove it, the later one removing the
+ * fresh lock the earlier one had just made, and both would hold it. A guard left by a process that
+ * died within those few operations is removed once it is `staleMs` old. Fails with `ELOCKED` when
+ * another process is taking over or the lock was renewed meanwhile.
+ */
+const takeOver = (base: typeof fs, lockPath: string, staleMs: number, done: Done): void => {
+  const guard = `${lockPath}.takeover`;
+  base.mkdir(guard, (guardError) => {
+    if (guardError) {
+      if (guardError.code !== 'EEXIST') return done(guardError);
+      return base.stat(guard, (error, stat) => {
+        if (error || Date.now() - stat.mtime.getTime() <= staleMs) return done(busy());
+        base.rmdir(guard, () => done(busy()));
+      });
+    }
+    const finish = (error: NodeJS.ErrnoException | null): void => base.rmdir(guard, () => done(error));
+    base.stat(lockPath, (statError, stat) => {
+      if (statError) return finish(statError.code === 'ENOENT' ? null : statError);
+      if (Date.now() - stat.mtime.getTime() <= staleMs) return finish(busy());
+      base.rmdir(lockPath, (error) => finish(error && error.code !== 'ENOENT' ? error : null));
+    });
+  });
+};
 
 /**
  * proper-lockfile probes the filesystem's mtime precision once per `fs` object (a utimes and a stat)
@@ -27,8 +56,9 @@ const liftCache = (view: object, proto: object): void => {
  * stamps on that lock, and removes the lock at release only while the lock still bears one of them:
  * a lock that was taken over by another holder (after this one went stale) or removed is left alone
  * and the release fails with code `ELOST`. proper-lockfile alone would remove the other holder's lock.
+ * A stale lock is taken over under a guard (see `takeOver`).
  */
-export const ownedFs = (base: typeof fs, lockPath: string): typeof fs => {
+export const ownedFs = (base: typeof fs, lockPath: string, staleMs: number): typeof fs => {
   const stamps: number[] = [];
   let made = false;
   let stamping = 0;
@@ -69,7 +99,9 @@ export const ownedFs = (base: typeof fs, lockPath: string): typeof fs => {
       });
     },
     rmdir: (path: string, done: Done) => {
-      if (path !== lockPath || !made) return base.rmdir(path, done);
+      if (path !== lockPath) return base.rmdir(path, done);
+      // proper-lockfile removes a lock it did not make only to take it over when stale.
+      if (!made) return takeOver(base, lockPath, staleMs, done);
       const remove = (): void =>
         base.stat(path, (error, stat) => {
           if (error) return done(error.code === 'ENOENT' ? lost('was removed by someone else') : error);

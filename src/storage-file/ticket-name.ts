@@ -1,21 +1,56 @@
-/** Names of ticket files in a fair line: `<arrival>-<stem of the ticket id>`, sorting by arrival. */
+/**
+ * Names of ticket files in a fair line: `<arrival>-<pid>.<pid namespace>-<stem of the ticket id>`.
+ *
+ * - arrival: the machine's monotonic clock (CLOCK_MONOTONIC, through `process.hrtime`), in µs,
+ *   zero-padded so that names sort by it. That clock is one for every process of a kernel (also in
+ *   containers), does not depend on when a process started, and does not jump with the wall clock.
+ * - pid and pid namespace of the waiting process, so that other processes of the same namespace can
+ *   tell at once that it died (the namespace is empty where the system does not show it).
+ */
+import { readlinkSync } from 'node:fs';
 import { isStem } from './names.js';
 
-/** Width of an arrival stamp: integer microseconds since the epoch, zero-padded. */
+/** Width of an arrival stamp: integer microseconds of the monotonic clock, zero-padded. */
 const WIDTH = 17;
-const TICKET = new RegExp(`^\\d{${WIDTH}}-(.+)$`);
+const TICKET = new RegExp(`^\\d{${WIDTH}}-(\\d+)\\.(\\d*)-(.+)$`);
 let lastArrival = 0;
-/**
- * Now, as a name prefix that sorts by arrival across the processes of one machine (wall-clock
- * microseconds), strictly increasing within this process.
- */
+
+/** Now, as a name prefix that sorts by arrival across the processes of one machine, strictly increasing within this process. */
 export const arrival = (): string => {
-  lastArrival = Math.max(Math.floor((performance.timeOrigin + performance.now()) * 1000), lastArrival + 1);
+  lastArrival = Math.max(Number(process.hrtime.bigint() / 1000n), lastArrival + 1);
   return String(lastArrival).padStart(WIDTH, '0');
 };
 
-/** True for the names of ticket files (`<arrival>-<stem of the ticket id>`); other files are ignored. */
+const readNamespace = (): string => {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? '';
+  } catch {
+    return '';
+  }
+};
+let namespace: string | undefined;
+
+/** This process, as ticket names write it: `<pid>.<pid namespace>`. */
+export const owner = (): string => `${process.pid}.${(namespace ??= readNamespace())}`;
+
+/** True for the names of ticket files; other files are ignored. */
 export const isTicketName = (name: string): boolean => {
   const match = TICKET.exec(name);
-  return match !== null && isStem(match[1]!);
+  return match !== null && isStem(match[3]!);
+};
+
+/**
+ * True when the ticket's process is known to have exited: it ran in this process's pid namespace
+ * and no process has its pid any more. Unknown (another namespace, or no namespace shown): false,
+ * and the ticket's age alone tells.
+ */
+export const ownerExited = (name: string): boolean => {
+  const match = TICKET.exec(name);
+  if (!match || !match[2] || match[2] !== (namespace ??= readNamespace())) return false;
+  try {
+    process.kill(Number(match[1]), 0);
+    return false;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'ESRCH';
+  }
 };

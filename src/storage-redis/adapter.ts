@@ -1,7 +1,8 @@
 import { Redlock } from '@sesamecare-oss/redlock';
 import type { AlovaGlobalCacheAdapter } from 'alova';
-import { LockerConfigError } from '../shared/errors.js';
+import { LockerConfigError, describe } from '../shared/errors.js';
 import { RedisCache } from './cache.js';
+import { isSlotSafe } from './keys.js';
 import { openLink, type Link } from './connect.js';
 import type { LockContext } from './context.js';
 import { RedisLocker } from './locker.js';
@@ -49,6 +50,15 @@ export class RedisStorageAdapter implements AlovaGlobalCacheAdapter {
     } catch (error) {
       void cacheLink.close(bound);
       throw error;
+    }
+    for (const voter of new Set([cacheLink, ...voters])) {
+      if (!isSlotSafe((voter.client.options.keyPrefix ?? '') + resolved.keyPrefix)) {
+        for (const link of new Set([cacheLink, ...voters])) void link.close(bound);
+        throw new LockerConfigError(
+          `RedisStorageAdapter: key prefix ${describe((voter.client.options.keyPrefix ?? '') + resolved.keyPrefix)} has an unbalanced \`{\` or an empty \`{}\`: ` +
+            "a channel's lock keys would fall into different Redis Cluster slots. Balance the braces or remove them",
+        );
+      }
     }
     const redlock = new Redlock(
       voters.map((voter) => voter.client),

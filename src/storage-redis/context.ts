@@ -1,8 +1,8 @@
 import type { ExecutionStats, Redlock } from '@sesamecare-oss/redlock';
-import type { LockHandle } from '../shared/contract.js';
 import { within } from './bound.js';
 import type { Link } from './connect.js';
 import type { Vote } from './failures.js';
+import type { OwnedHandle } from './handle.js';
 
 /** What the locker, its handles and their leases share. */
 export interface LockContext {
@@ -24,7 +24,7 @@ export interface LockContext {
   /** Fair handoff (one voter only): see `FairLine`. */
   readonly fair: boolean;
   /** Handles not yet released, for `close()`. */
-  readonly live: Set<LockHandle>;
+  readonly live: Set<OwnedHandle>;
 }
 
 /** The pub/sub channel the release of `key` is announced on, as `link`'s server sees it. */

@@ -1,75 +1,121 @@
 import type { RedisClient } from './options.js';
 
 /**
- * Fair handoff on one server or one cluster slot. KEYS: the lock, the channel's line (a sorted set of
- * waiter tokens by arrival). The lock's value is its holder's token (a waiter's token is its ticket id).
+ * The fair line's scripts, on one server or one cluster slot. Keys of a channel: its lock (value: the
+ * holder's token; a waiter's token is its ticket id), its line (sorted set of waiting tokens by
+ * arrival, µs) and its roll (sorted set of waiting tokens by the time, ms, until which each counts
+ * as alive: every attempt of a waiter moves it on). Times are Redis' own clock (TIME).
  *
- * Acquire (ARGV: db or '' for the connection's own, token, lease ms, line ttl ms, pub/sub channel or '', 1 to queue up): 1 when the
- * lock is (now) the caller's: it was handed to it, or it is free and nobody queued earlier. When it is
- * free but someone queued earlier, it is handed to that waiter (who may have died: then the lock ends
- * by its lease) and the caller queues up. 0 otherwise.
+ * Serving the line hands a free lock to the first ticket that is still alive; dead tickets met on
+ * the way are dropped, all in the same pass. The grant lasts only as long as the grantee counts as
+ * alive: the grantee confirms it with its next attempt, which sets its own lease. A grantee that died
+ * or stalls lets the grant run out after at most its liveness window, never a lease.
  */
-const ACQUIRE = `
+
+/** Lua shared by both scripts: named locals, the clock, and `serve`. */
+const PRELUDE = `
+local lockKey, lineKey, rollKey = KEYS[1], KEYS[2], KEYS[3]
 if ARGV[1] ~= '' then redis.pcall('SELECT', tonumber(ARGV[1])) end
-local current = redis.call('GET', KEYS[1])
-if current == ARGV[2] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local clock = redis.call('TIME')
+local nowMs = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local nowUs = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+
+-- The first ticket in line that is still alive, and until when; dead tickets are dropped meanwhile.
+local function firstAlive()
+  redis.call('ZREMRANGEBYSCORE', rollKey, '-inf', nowMs)
+  while true do
+    local head = redis.call('ZRANGE', lineKey, 0, 0)[1]
+    if not head then return nil, 0 end
+    local aliveUntil = tonumber(redis.call('ZSCORE', rollKey, head))
+    if aliveUntil and aliveUntil > nowMs then return head, aliveUntil end
+    redis.call('ZREM', lineKey, head)
+  end
+end
+
+-- Hands the free lock to waiter \`head\` until it stops counting as alive, and announces it.
+local function grant(head, aliveUntil, pub)
+  redis.call('ZREM', lineKey, head)
+  redis.call('SET', lockKey, head, 'PX', math.ceil(aliveUntil - nowMs))
+  if pub ~= '' then redis.call('PUBLISH', pub, 'grant:' .. head) end
+end
+`;
+
+/**
+ * One attempt. ARGV: db or '', token, lease ms, line ttl ms, pub/sub channel or '', '1' to queue up,
+ * liveness window ms. 1 when the lock is (now) the caller's under its own lease: it was handed to it,
+ * or it is free and no live ticket is ahead of the caller. Otherwise 0: the caller (when queuing) is
+ * in line, and counts as alive for the window; a free lock went to the first live waiter.
+ */
+const ACQUIRE = `${PRELUDE}
+local token, lease, lineTtl, pub, queue, window = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6] == '1', tonumber(ARGV[7])
+local holder = redis.call('GET', lockKey)
+if holder == token then
+  redis.call('PEXPIRE', lockKey, lease)
+  redis.call('ZREM', lineKey, token)
+  redis.call('ZREM', rollKey, token)
   return 1
 end
-if not current then
-  local head = redis.call('ZPOPMIN', KEYS[2])[1]
-  if not head or head == ARGV[2] then
-    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if queue then redis.call('ZADD', rollKey, nowMs + window, token) end
+if not holder then
+  local head, aliveUntil = firstAlive()
+  if not head or head == token then
+    redis.call('SET', lockKey, token, 'PX', lease)
+    redis.call('ZREM', lineKey, token)
+    redis.call('ZREM', rollKey, token)
     return 1
   end
-  redis.call('SET', KEYS[1], head, 'PX', ARGV[3])
-  if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], 'grant:' .. head) end
+  grant(head, aliveUntil, pub)
 end
-if ARGV[6] == '1' then
-  local now = redis.call('TIME')
-  redis.call('ZADD', KEYS[2], 'NX', now[1] * 1000000 + now[2], ARGV[2])
-  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if queue then
+  redis.call('ZADD', lineKey, 'NX', nowUs, token)
+  redis.call('PEXPIRE', lineKey, lineTtl)
+  redis.call('PEXPIRE', rollKey, lineTtl)
 end
 return 0
 `;
 
 /**
- * Release, or leave the line (ARGV: db or '', token, lease ms, pub/sub channel or ''): drops the token from
- * the line; when the lock is the token's, hands it to the first waiter in line (publishing
- * `grant:<token>`) or deletes it (publishing `free:<token>`). 1 when the lock was the token's.
+ * Release, or leave the line. ARGV: db or '', token, pub/sub channel or ''. Drops the token from the
+ * line; when the lock is the token's, hands it to the first live waiter (`grant:<id>`) or deletes it
+ * (`free:<token>`). 1 when the lock was the token's.
  */
-const RELEASE = `
-if ARGV[1] ~= '' then redis.pcall('SELECT', tonumber(ARGV[1])) end
-redis.call('ZREM', KEYS[2], ARGV[2])
-if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
-local head = redis.call('ZPOPMIN', KEYS[2])[1]
+const RELEASE = `${PRELUDE}
+local token, pub = ARGV[2], ARGV[3]
+redis.call('ZREM', lineKey, token)
+redis.call('ZREM', rollKey, token)
+if redis.call('GET', lockKey) ~= token then return 0 end
+local head, aliveUntil = firstAlive()
 if head then
-  redis.call('SET', KEYS[1], head, 'PX', ARGV[3])
-  if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], 'grant:' .. head) end
+  grant(head, aliveUntil, pub)
 else
-  redis.call('DEL', KEYS[1])
-  if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], 'free:' .. ARGV[2]) end
+  redis.call('DEL', lockKey)
+  if pub ~= '' then redis.call('PUBLISH', pub, 'free:' .. token) end
 end
 return 1
 `;
 
-type Script = (...args: Array<string | number>) => Promise<number>;
-
-const run = (client: RedisClient, name: string, lua: string, args: Array<string | number>): Promise<number> => {
-  const commands = client as unknown as Record<string, Script | undefined>;
-  if (typeof commands[name] !== 'function') client.defineCommand(name, { numberOfKeys: 2, lua });
-  return (commands[name] as Script).apply(client, args);
-};
-
+/** The keys of one channel's fair line, all in the channel's slot. */
 export interface FairKeys {
   readonly lock: string;
   readonly line: string;
+  readonly roll: string;
   /** Pub/sub channel of the lock's notifications, or '' for none. */
   readonly pub: string;
 }
 
-export const fairAcquire = (client: RedisClient, keys: FairKeys, db: number | '', token: string, ttl: number, lineTtl: number, queue: boolean) =>
-  run(client, 'alovaAtomizeFairAcquire', ACQUIRE, [keys.lock, keys.line, db, token, ttl, lineTtl, keys.pub, queue ? 1 : 0]);
+type Runner = (...args: Array<string | number>) => Promise<number>;
 
-export const fairRelease = (client: RedisClient, keys: FairKeys, db: number | '', token: string, ttl: number) =>
-  run(client, 'alovaAtomizeFairRelease', RELEASE, [keys.lock, keys.line, db, token, ttl, keys.pub]);
+/** A script over a channel's three keys, defined on a client at first use (EVALSHA, then EVAL). */
+const script =
+  <Args extends Array<string | number>>(name: string, lua: string) =>
+  (client: RedisClient, keys: FairKeys, db: number | '', ...args: Args): Promise<number> => {
+    const commands = client as unknown as Record<string, Runner | undefined>;
+    if (typeof commands[name] !== 'function') client.defineCommand(name, { numberOfKeys: 3, lua });
+    return (commands[name] as Runner).call(client, keys.lock, keys.line, keys.roll, db, ...args);
+  };
+
+/** Args: token, lease ms, line ttl ms, pub, '1' or '0' (queue), liveness window ms. */
+export const fairAcquire = script<[string, number, number, string, '1' | '0', number]>('alovaAtomizeFairAcquire2', ACQUIRE);
+
+/** Args: token, pub. */
+export const fairRelease = script<[string, string]>('alovaAtomizeFairRelease2', RELEASE);

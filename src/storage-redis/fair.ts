@@ -1,96 +1,120 @@
 import { Lock } from '@sesamecare-oss/redlock';
 import { randomUUID } from 'node:crypto';
 import type { LockHandle, WaitTicket } from '../shared/contract.js';
+import { ATOMIZE_DEFAULTS } from '../shared/defaults.js';
 import { describe } from '../shared/errors.js';
 import { within } from './bound.js';
 import { notifyChannelOf, type LockContext } from './context.js';
 import { fairAcquire, fairRelease, type FairKeys } from './fair-scripts.js';
 import { reasonOf, unavailable } from './failures.js';
 import { openHandle } from './handle.js';
-import { lineKey, lockKey } from './keys.js';
+import { lineKey, lockKey, rollKey } from './keys.js';
 
 const noop = (): void => undefined;
 
+/** A waiter counts as alive for this many of its `interval`s after each attempt. */
+const ALIVE_INTERVALS = 3;
+
 /** One wait of this process, by ticket id. */
 interface Waiting {
-  readonly channel: string;
   readonly keys: FairKeys;
-  /** Queued in Redis (an attempt answered "not yours"), and not yet handed the lock here. */
-  queued: boolean;
+  /** The ticket may be in the Redis line, or may hold a lock handed to it: an attempt said so, or its outcome is unknown. */
+  maybeQueued: boolean;
   /** An attempt is on its way. */
   trying: boolean;
-  /** The lock went to this ticket. */
+  /** A handle was returned to the waiter: the lock is the handle's now, not the wait's. */
   taken: boolean;
   ended: boolean;
 }
 
 /**
  * Fair handoff on one server or cluster (not a quorum): waiters queue in a line per channel in Redis,
- * and a release hands the lock straight to the first of them, announcing `grant:<ticket id>`. The
- * grantee's process takes it without another round trip; anyone else goes on waiting.
+ * and a release hands the lock to the first waiter still alive, announcing `grant:<ticket id>`. The
+ * grantee confirms with its next attempt (one round trip), which sets its own lease; a handle is only
+ * returned for a lease confirmed that way. Every ticket this process may have left in a line (also
+ * by an attempt whose answer never came) leaves it when its wait ends, or when the adapter closes;
+ * one that cannot (the process died) stops counting as alive and is skipped.
  */
 export class FairLine {
   readonly #waiting = new Map<string, Waiting>();
-  /** Grants heard for tickets of this process: when each was heard. */
-  readonly #grants = new Map<string, number>();
+  /** Attempts on their way, for `close()`. */
+  readonly #attempts = new Set<Promise<unknown>>();
 
   constructor(private readonly ctx: LockContext, private readonly prefix: string) {}
-
-  /** Called by the notifier for every `grant:<id>` it hears. */
-  granted(id: string): void {
-    const waiting = this.#waiting.get(id);
-    if (waiting && !waiting.ended && !waiting.taken) this.#grants.set(id, Date.now());
-  }
 
   async tryAcquire(channel: string, ticket?: WaitTicket): Promise<LockHandle | null> {
     const ctx = this.ctx;
     const link = ctx.voters[0]!;
     const key = lockKey(this.prefix, channel);
-    const keys: FairKeys = { lock: key, line: lineKey(this.prefix, channel), pub: ctx.notify ? notifyChannelOf(link, key) : '' };
+    const keys: FairKeys = {
+      lock: key,
+      line: lineKey(this.prefix, channel),
+      roll: rollKey(this.prefix, channel),
+      pub: ctx.notify ? notifyChannelOf(link, key) : '',
+    };
     const token = ticket?.id ?? randomUUID();
-    const waiting = ticket ? this.#follow(ticket, channel, keys) : undefined;
-    const heard = this.#grants.get(token);
-    if (waiting && heard !== undefined) {
-      this.#grants.delete(token);
-      waiting.taken = true;
-      return this.#handle(channel, keys, token, heard);
-    }
-    const started = Date.now();
+    const waiting = ticket ? this.#follow(ticket, keys) : undefined;
+    const window = Math.ceil(ALIVE_INTERVALS * (ticket?.interval ?? ATOMIZE_DEFAULTS.interval));
     const lineTtl = Math.max(60_000, 10 * ctx.ttl);
-    // An answer after the bound. While the wait goes on it keeps what it got: the next attempt (same
-    // token) finds the lock its own, or its place in line; the end of the wait leaves. Otherwise give
-    // back a lock won and leave a line joined.
-    const late = (won: number): void => {
-      if (waiting && !waiting.ended) waiting.queued = true;
-      else if (won === 1 || ticket) void this.#leave(keys, token);
+    const started = Date.now();
+    // An answer after the bound: a wait still on keeps it (its next attempt finds the lock its own,
+    // or its place); otherwise the lock won, or the place taken, is given up.
+    const late = (): void => {
+      if (!waiting || waiting.ended) void this.#leave(keys, token);
     };
     if (waiting) waiting.trying = true;
+    const attempt = within(fairAcquire(link.client, keys, ctx.scriptDb, token, ctx.ttl, lineTtl, keys.pub, ticket ? '1' : '0', window), 2 * ctx.bound, late);
+    this.#attempts.add(attempt);
     let won: number;
     try {
-      won = await within(fairAcquire(link.client, keys, ctx.scriptDb, token, ctx.ttl, lineTtl, !!ticket), 2 * ctx.bound, late);
+      won = await attempt;
     } catch (error) {
+      // Unknown outcome: maybe queued, maybe handed the lock. The end of the wait cleans it up.
+      if (waiting && !waiting.ended) waiting.maybeQueued = true;
+      else void this.#leave(keys, token);
       throw unavailable(`lock channel ${describe(channel)}`, [reasonOf(link, error)], error);
     } finally {
+      this.#attempts.delete(attempt);
       if (waiting) waiting.trying = false;
     }
-    if (won === 1) {
-      if (waiting) waiting.taken = true;
-      return this.#handle(channel, keys, token, started);
+    if (won !== 1) {
+      if (waiting) waiting.maybeQueued = true;
+      if (waiting?.ended) void this.#leave(keys, token);
+      return null;
     }
-    if (waiting) waiting.queued = true;
-    if (waiting?.ended) void this.#leave(keys, token);
-    return null;
+    const lock = this.#confirmed(keys, token, started);
+    if (!lock) {
+      // The answer came after the lease it confirmed had run out (a stalled event loop): not ours.
+      void this.#leave(keys, token);
+      return null;
+    }
+    if (waiting) waiting.taken = true;
+    return openHandle(ctx, channel, key, lock, () => this.#free(channel, keys, token));
   }
 
-  /** A handle on the lock held with `token` since `since` (its lease counted from then). */
-  #handle(channel: string, keys: FairKeys, token: string, since: number): LockHandle {
+  /**
+   * Leaves every line this process may be in (handing on any lock granted meanwhile), once the
+   * attempts on their way have answered or timed out. Never rejects.
+   */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#attempts]);
+    const leaving = [...this.#waiting].map(([id, waiting]) => {
+      waiting.ended = true;
+      this.#waiting.delete(id);
+      return waiting.taken ? undefined : this.#leave(waiting.keys, id);
+    });
+    await Promise.all(leaving);
+  }
+
+  /** The lock held with `token` since `started` under this adapter's lease, or null when that already ran out. */
+  #confirmed(keys: FairKeys, token: string, started: number): Lock | null {
     const ctx = this.ctx;
     const drift = Math.round(ctx.ttl * 0.01) + 2;
-    const lock = new Lock(ctx.redlock, [keys.lock], token, [], since + ctx.ttl - drift);
-    return openHandle(ctx, channel, keys.lock, lock, () => this.#free(channel, keys, token));
+    const expiration = started + ctx.ttl - drift;
+    return Date.now() < expiration ? new Lock(ctx.redlock, [keys.lock], token, [], expiration) : null;
   }
 
-  /** Releases the lock held with `token` (handing it to the first in line); rejects when Redis did not confirm. */
+  /** Releases the lock held with `token` (handing it to the first live waiter); rejects when Redis did not confirm. */
   async #free(channel: string, keys: FairKeys, token: string): Promise<void> {
     try {
       await this.#release(keys, token);
@@ -99,32 +123,32 @@ export class FairLine {
     }
   }
 
-  /** Leaves the line, handing on a lock granted meanwhile (best effort: a failure costs one lease). */
+  /** Leaves the line, handing on a lock granted meanwhile (best effort: a ticket left behind stops counting as alive). */
   #leave(keys: FairKeys, token: string): Promise<void> {
     return this.#release(keys, token).then(noop, noop);
   }
 
   /** The release script, bounded: drops `token` from the line, hands on or deletes a lock it holds. */
   #release(keys: FairKeys, token: string): Promise<number> {
-    const { voters, scriptDb, ttl, bound } = this.ctx;
-    return within(fairRelease(voters[0]!.client, keys, scriptDb, token, ttl), bound);
+    const { voters, scriptDb, bound } = this.ctx;
+    return within(fairRelease(voters[0]!.client, keys, scriptDb, token, keys.pub), bound);
   }
 
-  /** Tracks a ticket from its first attempt until its wait ends. */
-  #follow(ticket: WaitTicket, channel: string, keys: FairKeys): Waiting {
-    let waiting = this.#waiting.get(ticket.id);
-    if (waiting) return waiting;
-    const fresh: Waiting = { channel, keys, queued: false, trying: false, taken: false, ended: false };
-    this.#waiting.set(ticket.id, fresh);
+  /** Tracks a ticket from its first attempt until its wait ends; then leaves the line if it may be in it. */
+  #follow(ticket: WaitTicket, keys: FairKeys): Waiting {
+    const known = this.#waiting.get(ticket.id);
+    if (known) return known;
+    const waiting: Waiting = { keys, maybeQueued: false, trying: false, taken: false, ended: false };
+    this.#waiting.set(ticket.id, waiting);
     const end = (): void => {
-      fresh.ended = true;
+      if (waiting.ended) return;
+      waiting.ended = true;
       this.#waiting.delete(ticket.id);
-      this.#grants.delete(ticket.id);
-      if (!fresh.taken && fresh.queued && !fresh.trying) void this.#leave(keys, ticket.id);
+      // An attempt on its way leaves when it answers (see tryAcquire).
+      if (!waiting.taken && waiting.maybeQueued && !waiting.trying) void this.#leave(keys, ticket.id);
     };
     if (ticket.signal.aborted) queueMicrotask(end);
     else ticket.signal.addEventListener('abort', end, { once: true });
-    waiting = fresh;
     return waiting;
   }
 }

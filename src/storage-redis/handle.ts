@@ -13,6 +13,11 @@ const isGone = async (ctx: LockContext, error: unknown, lock: Lock): Promise<boo
   return gone > ctx.voters.length - ctx.quorum;
 };
 
+/** A handle the adapter can also end: `lose` aborts its signal (as when the lock is lost). */
+export interface OwnedHandle extends LockHandle {
+  lose(cause: unknown): void;
+}
+
 /**
  * A handle on a lock just taken: its lease kept alive until `release()`, its loss signalled. `free`
  * releases the key (default: delete it where it still holds the lock's value, and notify).
@@ -30,11 +35,16 @@ export const openHandle = (
     ttl: ctx.ttl,
     extend: (current) => ctx.redlock.extend(current, ctx.ttl, { retryCount: 0 }),
     isGone: (error, current) => isGone(ctx, error, current),
-    onLost: (cause) => controller.abort(new LockLostError(channel, cause)),
+    onLost: (cause) => lose(cause),
   });
-  const handle: LockHandle = {
+  const lose = (cause: unknown): void => {
+    lease.stop();
+    if (!controller.signal.aborted) controller.abort(new LockLostError(channel, cause));
+  };
+  const handle: OwnedHandle = {
     channel,
     signal: controller.signal,
+    lose,
     release: () =>
       (released ??= (async () => {
         lease.stop();

@@ -1,7 +1,8 @@
 /**
- * Key layout. Cache entries: `${prefix}cache:${name}`; a channel's lock: `${prefix}lock:{${name}}` and
- * its line of waiters (fair handoff): `${prefix}line:{${name}}`; the release notification of a lock is
- * published on a pub/sub channel named like the lock's full key.
+ * Key layout. Cache entries: `${prefix}cache:${name}`; a channel's lock: `${prefix}lock:{${name}}`,
+ * its line of waiters (fair handoff): `${prefix}line:{${name}}` and their roll of liveness
+ * `${prefix}roll:{${name}}`; the release notification of a lock is published on a pub/sub channel
+ * named like the lock's full key.
  *
  * Names are user data: `%`, `{` and `}` are percent-encoded, so a name can never close the prefix's
  * namespace nor choose a Redis Cluster hash tag of its own. A channel's lock and line share the hash tag
@@ -17,6 +18,26 @@ export const lockKey = (prefix: string, channel: string): string => `${prefix}lo
 
 /** The line of waiters of a channel, in the lock's slot. */
 export const lineKey = (prefix: string, channel: string): string => `${prefix}line:{${encodeName(channel)}}`;
+
+/** The liveness roll of a channel's waiters, in the lock's slot. */
+export const rollKey = (prefix: string, channel: string): string => `${prefix}roll:{${encodeName(channel)}}`;
+
+/** The Redis Cluster hash tag of `key`: what its slot is computed from. */
+const hashTagOf = (key: string): string => {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
+};
+
+/**
+ * True when, under `fullPrefix` (the client's own keyPrefix, then the adapter's), a channel's lock,
+ * line and roll keys share one hash tag, so one script can use them on a cluster. A prefix with an
+ * unbalanced `{` or an empty `{}` breaks that.
+ */
+export const isSlotSafe = (fullPrefix: string): boolean => {
+  const tags = [lockKey, lineKey, rollKey].map((key) => hashTagOf(key(fullPrefix, 'x')));
+  return tags.every((tag) => tag === tags[0]);
+};
 
 /** Escapes glob metacharacters, for SCAN MATCH. */
 const escapeGlob = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);

@@ -18,9 +18,11 @@ export interface Lease {
 }
 
 /**
- * Keeps a lock alive: renews it every `ttl / 3`; after a failed renewal tries again sooner, as long as
- * the lease lasts. The lock is lost when it is found gone, or when the lease runs out unrenewed (a
- * renewal still unanswered then counts as failed). Timers do not keep the process alive.
+ * Keeps a lock alive: renews it when a third of its lease has passed (counted from the confirmed
+ * expiry, so a lock confirmed late is renewed at once), then every `ttl / 3`; after a failed renewal
+ * tries again sooner, as long as the lease lasts. The lock is lost when it is found gone, or when the
+ * lease runs out unrenewed (a renewal still unanswered then counts as failed). Timers do not keep the
+ * process alive.
  */
 export const keepAlive = (first: Lock, spec: LeaseSpec): Lease => {
   const period = Math.max(1, Math.floor(spec.ttl / 3));
@@ -55,7 +57,7 @@ export const keepAlive = (first: Lock, spec: LeaseSpec): Lease => {
       schedule(Math.max(5, Math.min(period, remaining / 2)));
     }
   };
-  schedule(period);
+  schedule(Math.max(0, first.expiration - Date.now() - (spec.ttl - period)));
   return {
     stop: () => {
       stopped = true;

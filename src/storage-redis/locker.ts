@@ -1,6 +1,6 @@
 import type { Lock } from '@sesamecare-oss/redlock';
 import type { AtomicLocker, LockHandle, ReleaseEvent, WaitTicket } from '../shared/contract.js';
-import { InvalidChannelError, LockReleaseError, LockTimeoutError, describe } from '../shared/errors.js';
+import { InvalidChannelError, LockerClosedError, LockReleaseError, LockTimeoutError, describe } from '../shared/errors.js';
 import { NoAnswerError, within } from './bound.js';
 import { votesOf, type LockContext } from './context.js';
 import { judge, reasonOf, unavailable } from './failures.js';
@@ -38,7 +38,6 @@ export class RedisLocker implements AtomicLocker {
     this.#prefix = prefix;
     this.#notifier = notifier;
     this.#fair = ctx.fair ? new FairLine(ctx, prefix) : undefined;
-    if (notifier && this.#fair) notifier.onGrant = (id) => this.#fair!.granted(id);
     if (notifier) {
       (this as { onRelease?: RedisLocker['onRelease'] }).onRelease = (channel, listener) => {
         const key = lockKey(prefix, checkChannel(channel));
@@ -55,14 +54,14 @@ export class RedisLocker implements AtomicLocker {
   async tryAcquire(channel: string, ticket?: WaitTicket): Promise<LockHandle | null> {
     checkChannel(channel);
     const ctx = this.#ctx;
-    if (this.#closed) throw unavailable(`lock channel ${describe(channel)}`, ['the adapter is closed']);
+    if (this.#closed) throw new LockerClosedError('RedisStorageAdapter');
     if (ctx.voters.some((voter) => voter.pending)) {
       await within(Promise.all(ctx.voters.map((voter) => voter.settled)), ctx.bound).catch(noop);
     }
     // Servers known to be down (or refusing our credentials) answer at once, without a command.
     const down = ctx.voters.filter((voter) => voter.down).map((voter) => ({ link: voter, error: voter.lastError }));
     if (down.length > ctx.voters.length - ctx.quorum) throw judge(channel, down, ctx.voters.length, ctx.quorum) as Error;
-    if (this.#fair) return this.#closedCheck(channel, await this.#fair.tryAcquire(channel, ticket));
+    if (this.#fair) return this.#closedCheck(await this.#fair.tryAcquire(channel, ticket));
     const key = lockKey(this.#prefix, channel);
     let lock: Lock;
     try {
@@ -75,7 +74,7 @@ export class RedisLocker implements AtomicLocker {
     }
     if (this.#closed) {
       await releaseKey(ctx, channel, key, lock.value).catch(noop);
-      throw unavailable(`lock channel ${describe(channel)}`, ['the adapter was closed meanwhile']);
+      throw new LockerClosedError('RedisStorageAdapter');
     }
     return openHandle(ctx, channel, key, lock);
   }
@@ -106,19 +105,26 @@ export class RedisLocker implements AtomicLocker {
     }
   }
 
-  /** Releases every lock still held here (best effort) and closes the subscriber connections. */
+  /**
+   * Refuses new attempts; takes every waiting ticket of this adapter out of its line (handing on a
+   * lock granted meanwhile); ends every lock still held here: its `signal` aborts first (a request
+   * still running is aborted, and its call rejects with `LockLostError`), then it is released (best
+   * effort). Then closes the subscriber connections.
+   */
   async close(ms: number): Promise<void> {
     this.#closed = true;
     this.#held.clear();
-    await Promise.all([...this.#ctx.live].map((handle) => handle.release().catch(noop)));
+    const live = [...this.#ctx.live];
+    for (const handle of live) handle.lose(new LockerClosedError('RedisStorageAdapter'));
+    await Promise.all([this.#fair?.close(), ...live.map((handle) => handle.release().catch(noop))]);
     await this.#notifier?.close(ms);
   }
 
   /** A handle won while the adapter was closing is given back at once. */
-  async #closedCheck(channel: string, handle: LockHandle | null): Promise<LockHandle | null> {
+  async #closedCheck(handle: LockHandle | null): Promise<LockHandle | null> {
     if (!handle || !this.#closed) return handle;
     await handle.release().catch(noop);
-    throw unavailable(`lock channel ${describe(channel)}`, ['the adapter was closed meanwhile']);
+    throw new LockerClosedError('RedisStorageAdapter');
   }
 
   async #judge(channel: string, error: unknown): Promise<'held' | Error> {

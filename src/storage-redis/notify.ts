@@ -17,12 +17,9 @@ interface Entry {
  * Release notifications: one subscriber connection per voter, opened on the first listener, shared by
  * all listeners of the adapter. A channel is subscribed while it has listeners. A release published
  * by several quorum servers reaches each listener once. Subscriber failures are swallowed: waiters
- * poll anyway. A fair handoff's message `grant:<ticket id>` names the grantee in the event, and is
- * passed to `onGrant` first.
+ * poll anyway. A fair handoff's message `grant:<ticket id>` names the grantee in the event.
  */
 export class ReleaseNotifier {
-  /** Hears every grant, before the listeners. */
-  onGrant?: (ticketId: string) => void;
   #subs: Link[] | undefined;
   readonly #listeners = new Map<string, Set<Entry>>();
   readonly #recent = new Map<string, true>();
@@ -90,7 +87,6 @@ export class ReleaseNotifier {
     this.#recent.set(id, true);
     if (this.#recent.size > RECENT) this.#recent.delete(this.#recent.keys().next().value as string);
     const grantedTo = value.startsWith('grant:') ? value.slice(6) : undefined;
-    if (grantedTo !== undefined) this.onGrant?.(grantedTo);
     const event: ReleaseEvent = grantedTo === undefined ? {} : { grantedTo };
     const entries = this.#listeners.get(key);
     for (const entry of [...(entries ?? [])]) {
