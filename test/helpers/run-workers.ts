@@ -9,6 +9,8 @@ export interface WorkerConfig {
   ms: number;
   timeout?: number;
   interval?: number;
+  /** Epoch ms at which every worker starts its calls (a start barrier), after loading and warming up. */
+  startAt?: number;
   /** More atomize options (e.g. `queue`). */
   atomizeOptions?: object;
 }

@@ -41,7 +41,7 @@ describe('FileStorageAdapter fair line, in one process', () => {
     const attempt = waiter!.locker.tryAcquire('e', ticket);
     ticket.end();
     expect(await attempt).toBeNull();
-    await sleep(50);
+    // The attempt resolves only after its ticket decision is on disk.
     expect(ticketsIn(directory, 'e')).toEqual([]);
     await held!.release();
     // Nobody is left in line: a ticketless attempt (alova's lock()) gets the channel.

@@ -10,6 +10,7 @@ import { startInflightServer, type InflightServer } from '../helpers/inflight-se
 import { sharedRedis } from '../helpers/redis-servers.js';
 import { runWorkers } from '../helpers/run-workers.js';
 import { repeatsWhileOthersWait } from '../helpers/turns.js';
+import { waitFor } from '../storage-file/helpers.js';
 import { LEASE, adapterPool, optionsOf, sleep, uniquePrefix } from './setup.js';
 
 let redis: Awaited<ReturnType<typeof sharedRedis>>;
@@ -44,11 +45,13 @@ describe('redis adapter: fair handoff', () => {
       expect(await w.adapter.locker.tryAcquire('f', w.ticket)).toBeNull();
     }
     expect(await raw.zrange(`${keyPrefix}line:{f}`, 0, -1)).toEqual(waiters.map((w) => w.ticket.id));
-    await sleep(50);
+    // Every waiter's subscriber is in place before the first release is published.
+    const pub = `${keyPrefix}lock:{f}`;
+    await waitFor(async () => ((await raw.pubsub('NUMSUB', pub)) as [string, number])[1] === waiters.length, 'the subscriptions');
     let current = holder!;
     for (const w of waiters) {
       await current.release();
-      await sleep(100);
+      await waitFor(() => w.events.some((event) => event.grantedTo === w.ticket.id), 'the grant to be heard');
       expect(w.events.at(-1)).toEqual({ grantedTo: w.ticket.id });
       for (const other of waiters.filter((o) => o !== w && !o.ticket.signal.aborted)) {
         expect(await other.adapter.locker.tryAcquire('f', other.ticket)).toBeNull();
@@ -73,7 +76,7 @@ describe('redis adapter: fair handoff', () => {
     await holder!.release();
     expect(await raw.get(`${keyPrefix}lock:{l}`)).toBe(first.ticket.id);
     first.end();
-    await sleep(100);
+    await waitFor(async () => (await raw.get(`${keyPrefix}lock:{l}`)) !== first.ticket.id, 'the leave to hand the lock on');
     expect(await raw.get(`${keyPrefix}lock:{l}`)).toBe(second.ticket.id);
     expect(await raw.zrange(`${keyPrefix}line:{l}`, 0, -1)).toEqual([]);
     const handle = await b.locker.tryAcquire('l', second.ticket);
@@ -81,23 +84,26 @@ describe('redis adapter: fair handoff', () => {
     await handle!.release();
   });
 
-  it('a waiter that died holds up the others at most one lease', async () => {
+  it('a waiter that stopped trying costs the others its liveness window (three intervals), not a lease', async () => {
     const keyPrefix = uniquePrefix('dead');
-    const make = () => pool.make({ ...optionsOf(redis.url), keyPrefix, redlockTTL: LEASE });
+    const make = () => pool.make({ ...optionsOf(redis.url), keyPrefix, redlockTTL: 5000 });
     const holder = await make().locker.tryAcquire('d');
-    await raw.zadd(`${keyPrefix}line:{d}`, 0, 'a-waiter-that-crashed');
+    // A waiter that queued and then died: it never tries again. Its interval of 50 ms gives it 150 ms.
+    const dead = { id: crypto.randomUUID(), signal: new AbortController().signal, interval: 50 } as WaitTicket;
+    expect(await make().locker.tryAcquire('d', dead)).toBeNull();
     const { ticket: mine } = ticket();
     const alive = make();
     expect(await alive.locker.tryAcquire('d', mine)).toBeNull();
     await holder!.release();
     const released = Date.now();
     let handle = null;
-    while (!handle && Date.now() - released < LEASE * 10) {
+    while (!handle && Date.now() - released < 20_000) {
       handle = await alive.locker.tryAcquire('d', mine);
       if (!handle) await sleep(50);
     }
     expect(handle).not.toBeNull();
-    expect(Date.now() - released).toBeLessThan(LEASE * 3);
+    // One lease (5 s) before the fix; now the dead waiter's 150 ms plus one try.
+    expect(Date.now() - released).toBeLessThan(1000);
     await handle!.release();
   });
 
@@ -121,6 +127,7 @@ describe('redis adapter: fair handoff', () => {
       jobs: [{ channel: 'turns', count: 10 }],
       ms: 5,
       timeout: 30_000,
+      startAt: Date.now() + 2000,
     };
     const results = await runWorkers([config, config, config, config]);
     expect(results.map((r) => r.errors)).toEqual([[], [], [], []]);
