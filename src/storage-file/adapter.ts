@@ -1,8 +1,9 @@
 import type { AtomicLocker } from '../shared/contract.js';
-import { FileCache } from './cache.js';
-import { FileLocker } from './locker.js';
+import { FileCache } from './cache/cache.js';
+import { fsPromises } from './fs/fs-promises.js';
+import { FileLocker } from './lock/locker.js';
+import { ReleaseNotifier } from './notify/release-notifier.js';
 import { resolveOptions, type FileStorageAdapterOptions } from './options.js';
-import { ReleaseWatcher } from './watch.js';
 
 /**
  * alova's l2Cache on the local filesystem, with a cross-process locker for `atomize`.
@@ -14,13 +15,14 @@ export class FileStorageAdapter {
   readonly locker: AtomicLocker;
   readonly #cache: FileCache;
   readonly #locker: FileLocker;
-  readonly #watcher: ReleaseWatcher | undefined;
+  readonly #notifier: ReleaseNotifier | undefined;
 
   constructor(options: FileStorageAdapterOptions) {
     const settings = resolveOptions(options);
-    this.#cache = new FileCache(settings.cacheFolder);
-    this.#watcher = settings.notify ? new ReleaseWatcher(settings.lockFolder) : undefined;
-    this.locker = this.#locker = new FileLocker(settings, this.#watcher);
+    const files = fsPromises(settings.fs);
+    this.#cache = new FileCache(settings.cacheFolder, files);
+    this.#notifier = settings.notify ? new ReleaseNotifier(settings.lockFolder) : undefined;
+    this.locker = this.#locker = new FileLocker(settings, files, this.#notifier);
   }
 
   /** Stores `value` as JSON under `key`, atomically (readers see the old or the new value). */
@@ -42,9 +44,9 @@ export class FileStorageAdapter {
     return this.#cache.clear();
   }
 
-  /** Stops the release watcher, removes this adapter's waiting tickets and releases the locks it holds. */
+  /** Stops the release notifier, removes this adapter's waiting tickets and releases the locks it holds. */
   async close(): Promise<void> {
-    this.#watcher?.close();
+    this.#notifier?.close();
     await this.#locker.close();
   }
 }

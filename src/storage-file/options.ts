@@ -16,7 +16,7 @@ export interface FileLockerOptions {
    * @default 1000
    */
   update?: number;
-  /** The fs module proper-lockfile uses for the locks. @default require('node:fs') */
+  /** The fs module of the adapter's locks (through proper-lockfile), fair lines and cache. @default require('node:fs') */
   fs?: unknown;
 }
 
@@ -24,7 +24,7 @@ export interface FileLockerOptions {
 export interface FileStorageAdapterOptions {
   /** The folder of cache entries and locks (made with its parents when missing). Required. */
   directory: string;
-  /** Lock options passed to proper-lockfile. */
+  /** Lock options passed to proper-lockfile (its `fs` serves the fair lines and the cache too). */
   lockerOptions?: FileLockerOptions;
   /**
    * Wake waiting `atomize` calls when a channel is released (fs.watch on the lock folder); when

@@ -1,27 +1,20 @@
 import { Redlock } from '@sesamecare-oss/redlock';
 import type { AlovaGlobalCacheAdapter } from 'alova';
 import { LockerConfigError, describe } from '../shared/errors.js';
-import { RedisCache } from './cache.js';
-import { isSlotSafe } from './keys.js';
-import { openLink, type Link } from './connect.js';
-import type { LockContext } from './context.js';
-import { RedisLocker } from './locker.js';
-import { ReleaseNotifier } from './notify.js';
+import { RedisCache } from './cache/cache.js';
+import { isSlotSafe } from './cache/keys.js';
+import { chooseVoters } from './connection/choose-voters.js';
+import type { Link } from './connection/link.js';
+import { openLink } from './connection/open-link.js';
+import type { LockContext } from './lock/lock-context.js';
+import { RedisLocker } from './lock/locker.js';
+import { ReleaseNotifier } from './notify/release-notifier.js';
 import { resolveOptions, type RedisClient, type RedisStorageAdapterOptions } from './options.js';
 
 /** Slack over `commandTimeout`, so that ioredis's own timeout (with its clearer error) fires first. */
 const SLACK_MS = 50;
 
 const dbOf = (client: RedisClient): number => (client.isCluster ? 0 : (client.options as { db?: number }).db ?? 0);
-
-/** Voters after `redlockFilter`, one per client; the others that the adapter opened are closed. */
-const chooseVoters = (voters: Link[], keep: Link | undefined, filter: ((client: RedisClient) => boolean) | undefined, ms: number): Link[] => {
-  const unique = voters.filter((voter, i) => voters.findIndex((other) => other.client === voter.client) === i);
-  const chosen = filter ? unique.filter((voter) => filter(voter.client)) : unique;
-  for (const voter of voters) if (voter !== keep && !chosen.includes(voter)) void voter.close(ms);
-  if (chosen.length === 0) throw new LockerConfigError('RedisStorageAdapter: `redlockFilter` left no Redis server to lock on');
-  return chosen;
-};
 
 /**
  * alova's l2Cache on Redis (single server, Cluster, or an existing ioredis client) with a distributed

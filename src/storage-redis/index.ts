@@ -5,4 +5,4 @@ export default RedisStorageAdapter;
 export { RedisStorageAdapter };
 export type { RedisStorageAdapterOptions };
 export type { RedisClient, RedisTarget } from './options.js';
-export type { RedisLocker } from './locker.js';
+export type { RedisLocker } from './lock/locker.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atomize } from '../../src/server/index.js';
 import { LockTimeoutError } from '../../src/shared/errors.js';
 import { RedisStorageAdapter } from '../../src/storage-redis/index.js';
-import { lineKey, lockKey } from '../../src/storage-redis/keys.js';
+import { lineKey, lockKey } from '../../src/storage-redis/cache/keys.js';
 import { createAlova } from 'alova';
 import { startRedis, type RedisServer } from '../helpers/redis-servers.js';
 import { optionsOf, uniquePrefix } from '../storage-redis/setup.js';

@@ -2,8 +2,8 @@
 import type { Redis } from 'ioredis';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { lockName } from '../../src/storage-file/lease.js';
-import { lineKey, lockKey } from '../../src/storage-redis/keys.js';
+import { lockName } from '../../src/storage-file/cache/file-names.js';
+import { lineKey, lockKey } from '../../src/storage-redis/cache/keys.js';
 
 export interface ChannelProbe {
   /** Somebody holds (or was handed) the lock. */

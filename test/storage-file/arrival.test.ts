@@ -9,7 +9,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStorageAdapter } from '../../src/storage-file/index.js';
-import { lockName } from '../../src/storage-file/lease.js';
+import { lockName } from '../../src/storage-file/cache/file-names.js';
 import { startInflightServer, type InflightServer } from '../helpers/inflight-server.js';
 import { fileProbe } from '../helpers/probes.js';
 import { cleanup, sleep, spawnFixture, tempDir, waitFor } from './helpers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileStem, isStemFile } from '../../src/storage-file/names.js';
+import { fileStem, isStemFile } from '../../src/storage-file/cache/file-names.js';
 
 const hostile = [
   '', 'a', 'A', 'a-b', 'a/b', 'a\\b', '../../x', '..', '.', 'CON', 'con', 'nul.txt', 'e-a', 'h-a', '%0041', 'a%0041',

@@ -8,7 +8,7 @@
 import { mkdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lockName } from '../../src/storage-file/lease.js';
+import { lockName } from '../../src/storage-file/cache/file-names.js';
 import { cleanup, spawnFixture, tempDir } from './helpers.js';
 
 afterAll(cleanup);

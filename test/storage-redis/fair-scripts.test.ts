@@ -4,8 +4,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fairAcquire, fairRelease, type FairKeys } from '../../src/storage-redis/fair-scripts.js';
-import { lineKey, lockKey, rollKey } from '../../src/storage-redis/keys.js';
+import { fairAcquire, fairRelease, type FairKeys } from '../../src/storage-redis/line/fair-scripts.js';
+import { lineKey, lockKey, rollKey } from '../../src/storage-redis/cache/keys.js';
 import { startRedis, type RedisServer } from '../helpers/redis-servers.js';
 import { waitFor } from '../storage-file/helpers.js';
 import { optionsOf, sleep, uniquePrefix } from './setup.js';

@@ -1,0 +1,50 @@
+import type { LockHandle } from '../../shared/contract.js';
+import { LockLostError } from '../../shared/errors.js';
+import { codeOf } from '../fs/fs-errors.js';
+
+/**
+ * One held file lock; proper-lockfile renews its lease until `release()`. The adapter can also end
+ * it: `lose` aborts its signal (as when the lock is lost).
+ */
+export class FileLockHandle implements LockHandle {
+  readonly #lost = new AbortController();
+  #released?: Promise<void>;
+
+  /**
+   * @param unlock proper-lockfile's release of this lock
+   * @param onEnd called once the release has settled (the adapter forgets the handle)
+   */
+  constructor(
+    readonly channel: string,
+    private readonly unlock: () => Promise<void>,
+    private readonly onEnd: () => void,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.#lost.signal;
+  }
+
+  /** The lock was compromised (removed, or taken over): aborts `signal`. Never throws. */
+  lose(cause: unknown): void {
+    if (this.#released || this.#lost.signal.aborted) return;
+    this.#lost.abort(new LockLostError(this.channel, cause));
+  }
+
+  release(): Promise<void> {
+    return (this.#released ??= this.#release());
+  }
+
+  async #release(): Promise<void> {
+    try {
+      await this.unlock();
+    } catch (error) {
+      // Lost before: already told through `signal`, and there is nothing left to release.
+      if (codeOf(error) === 'ERELEASED' && this.#lost.signal.aborted) return;
+      // Lost, found out only now: the lock was left to its new holder.
+      if (codeOf(error) === 'ELOST') throw new LockLostError(this.channel, error);
+      throw error;
+    } finally {
+      this.onEnd();
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import lockfile from 'proper-lockfile';
+import { join } from 'node:path';
+import { LockerConfigError } from '../../shared/errors.js';
+import { lockName } from '../cache/file-names.js';
+import type { Folder } from '../fs/folder.js';
+import { isConfigError } from '../fs/fs-errors.js';
+import type { FileSettings } from '../options.js';
+import { FileLockHandle } from './lock-handle.js';
+import { ownedFs } from './owned-fs.js';
+
+/** proper-lockfile's floor of `stale`, which it applies to any smaller value. */
+const MIN_STALE_MS = 2000;
+
+/**
+ * One attempt at `channel` with proper-lockfile: a handle, or `null` when another holder has it
+ * (a stale lock is taken over). Never waits (`retries: 0`); never throws from a timer (own
+ * `onCompromised`). Unusable directory -> `LockerConfigError`; any other fs error rejects as it is.
+ */
+export const takeLease = async (
+  channel: string,
+  locks: Folder,
+  settings: FileSettings,
+  onEnd: () => void,
+): Promise<FileLockHandle | null> => {
+  const path = join(locks.path, lockName(channel));
+  let handle: FileLockHandle | undefined;
+  let early: unknown;
+  const options = {
+    stale: settings.stale,
+    update: settings.update,
+    retries: 0,
+    realpath: false,
+    lockfilePath: path,
+    fs: ownedFs(settings.fs, path, Math.max(settings.stale, MIN_STALE_MS)),
+    onCompromised: (error: Error) => (handle ? handle.lose(error) : (early = error)),
+  };
+  try {
+    const unlock = await locks.use(() => lockfile.lock(path, options));
+    handle = new FileLockHandle(channel, unlock, onEnd);
+    if (early) handle.lose(early);
+    return handle;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ELOCKED') return null;
+    if (isConfigError(error)) {
+      throw new LockerConfigError(`FileStorageAdapter cannot take locks in ${locks.path}: ${(error as Error).message}`, error);
+    }
+    throw error;
+  }
+};

@@ -1,0 +1,123 @@
+import { defineScript, type Script, type ScriptArg } from '../connection/define-script.js';
+import type { RedisClient } from '../options.js';
+
+/**
+ * The fair line's scripts, on one server or one cluster slot. Keys of a channel: its lock (value: the
+ * holder's token; a waiter's token is its ticket id), its line (sorted set of waiting tokens by
+ * arrival, µs) and its roll (sorted set of waiting tokens by the time, ms, until which each counts
+ * as alive: every attempt of a waiter moves it on). Times are Redis' own clock (TIME).
+ *
+ * Serving the line hands a free lock to the first ticket that is still alive; dead tickets met on
+ * the way are dropped, all in the same pass. The grant lasts only as long as the grantee counts as
+ * alive: the grantee confirms it with its next attempt, which sets its own lease. A grantee that died
+ * or stalls lets the grant run out after at most its liveness window, never a lease.
+ */
+
+/** Lua shared by both scripts: named locals, the clock, and `serve`. */
+const PRELUDE = `
+local lockKey, lineKey, rollKey = KEYS[1], KEYS[2], KEYS[3]
+if ARGV[1] ~= '' then redis.pcall('SELECT', tonumber(ARGV[1])) end
+local clock = redis.call('TIME')
+local nowMs = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local nowUs = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+
+-- The first ticket in line that is still alive, and until when; dead tickets are dropped meanwhile.
+local function firstAlive()
+  redis.call('ZREMRANGEBYSCORE', rollKey, '-inf', nowMs)
+  while true do
+    local head = redis.call('ZRANGE', lineKey, 0, 0)[1]
+    if not head then return nil, 0 end
+    local aliveUntil = tonumber(redis.call('ZSCORE', rollKey, head))
+    if aliveUntil and aliveUntil > nowMs then return head, aliveUntil end
+    redis.call('ZREM', lineKey, head)
+  end
+end
+
+-- Hands the free lock to waiter \`head\` until it stops counting as alive, and announces it.
+local function grant(head, aliveUntil, pub)
+  redis.call('ZREM', lineKey, head)
+  redis.call('SET', lockKey, head, 'PX', math.ceil(aliveUntil - nowMs))
+  if pub ~= '' then redis.call('PUBLISH', pub, 'grant:' .. head) end
+end
+`;
+
+/**
+ * One attempt. ARGV: db or '', token, lease ms, line ttl ms, pub/sub channel or '', '1' to queue up,
+ * liveness window ms. 1 when the lock is (now) the caller's under its own lease: it was handed to it,
+ * or it is free and no live ticket is ahead of the caller. Otherwise 0: the caller (when queuing) is
+ * in line, and counts as alive for the window; a free lock went to the first live waiter.
+ */
+const ACQUIRE = `${PRELUDE}
+local token, lease, lineTtl, pub, queue, window = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6] == '1', tonumber(ARGV[7])
+local holder = redis.call('GET', lockKey)
+if holder == token then
+  redis.call('PEXPIRE', lockKey, lease)
+  redis.call('ZREM', lineKey, token)
+  redis.call('ZREM', rollKey, token)
+  return 1
+end
+if queue then redis.call('ZADD', rollKey, nowMs + window, token) end
+if not holder then
+  local head, aliveUntil = firstAlive()
+  if not head or head == token then
+    redis.call('SET', lockKey, token, 'PX', lease)
+    redis.call('ZREM', lineKey, token)
+    redis.call('ZREM', rollKey, token)
+    return 1
+  end
+  grant(head, aliveUntil, pub)
+end
+if queue then
+  redis.call('ZADD', lineKey, 'NX', nowUs, token)
+  redis.call('PEXPIRE', lineKey, lineTtl)
+  redis.call('PEXPIRE', rollKey, lineTtl)
+end
+return 0
+`;
+
+/**
+ * Release, or leave the line. ARGV: db or '', token, pub/sub channel or ''. Drops the token from the
+ * line; when the lock is the token's, hands it to the first live waiter (`grant:<id>`) or deletes it
+ * (`free:<token>`). 1 when the lock was the token's.
+ */
+const RELEASE = `${PRELUDE}
+local token, pub = ARGV[2], ARGV[3]
+redis.call('ZREM', lineKey, token)
+redis.call('ZREM', rollKey, token)
+if redis.call('GET', lockKey) ~= token then return 0 end
+local head, aliveUntil = firstAlive()
+if head then
+  grant(head, aliveUntil, pub)
+else
+  redis.call('DEL', lockKey)
+  if pub ~= '' then redis.call('PUBLISH', pub, 'free:' .. token) end
+end
+return 1
+`;
+
+/** The keys of one channel's fair line, all in the channel's slot. */
+export interface FairKeys {
+  readonly lock: string;
+  readonly line: string;
+  readonly roll: string;
+  /** Pub/sub channel of the lock's notifications, or '' for none. */
+  readonly pub: string;
+}
+
+/** A script over the three keys of a channel's fair line; its first arg is the db to SELECT, or ''. */
+const overFairKeys =
+  <Args extends ScriptArg[]>(script: Script<[db: number | '', ...Args]>) =>
+  (client: RedisClient, keys: FairKeys, db: number | '', ...args: Args): Promise<number> =>
+    script(client, [keys.lock, keys.line, keys.roll], db, ...args);
+
+/** Args: token, lease ms, line ttl ms, pub, '1' or '0' (queue), liveness window ms. */
+export const fairAcquire = overFairKeys(
+  defineScript<[db: number | '', token: string, lease: number, lineTtl: number, pub: string, queue: '1' | '0', window: number]>(
+    'alovaAtomizeFairAcquire2',
+    3,
+    ACQUIRE,
+  ),
+);
+
+/** Args: token, pub. */
+export const fairRelease = overFairKeys(defineScript<[db: number | '', token: string, pub: string]>('alovaAtomizeFairRelease2', 3, RELEASE));
