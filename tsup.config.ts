@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'server/index': 'src/server/index.ts',
+    'fence/index': 'src/fence/index.ts',
     'storage-file/index': 'src/storage-file/index.ts',
     'storage-redis/index': 'src/storage-redis/index.ts',
   },

@@ -1,6 +1,7 @@
 export { atomize } from './atomize.js';
+export { withLock, type LockScope, type LockTarget, type WithLockOptions } from './with-lock.js';
 export { HookedMethod, type RequestHandler } from './hooked-method.js';
-export type { AtomizeOptions } from './options.js';
+export type { AtomizeOptions, HeldLocks } from './options.js';
 export { ATOMIZE_DEFAULTS, FILE_STORAGE_DEFAULTS, REDIS_STORAGE_DEFAULTS } from '../shared/defaults.js';
 export * from '../shared/errors.js';
 export { isAtomicLocker, type AlovaLocker, type AtomicLocker, type LockHandle, type Locker } from '../shared/contract.js';

@@ -1,8 +1,9 @@
+import type { AlovaGenerics, Method } from 'alova';
 import { ATOMIZE_DEFAULTS } from '../shared/defaults.js';
 import { describe } from '../shared/errors.js';
 
 /** Options of `atomize`, as alova documents them. */
-export interface AtomizeOptions {
+export interface AtomizeOptions<AG extends AlovaGenerics = any> {
   /**
    * The channel to lock, or several: they are de-duplicated, sorted and locked in that order.
    * @default 'default'
@@ -25,6 +26,29 @@ export interface AtomizeOptions {
    * @default true
    */
   queue?: boolean;
+  /**
+   * Send each locked request with its fencing token in this header (e.g. `'x-fencing-token'`): the
+   * token of the call's channel as a decimal string, or `channel=token` pairs for several channels.
+   * The upstream refuses tokens older than one it has seen (`alova-atomize/fence`). A locker that gives
+   * no tokens (a Redlock quorum) makes the call fail with `LockerConfigError`. No header by default.
+   */
+  fencingHeader?: string;
+  /**
+   * Called once every lock of a send is held, right before the request is sent: put the fencing tokens
+   * where the upstream reads them (body, params), or anything else that must happen under the lock.
+   * A rejection releases the locks and fails the call with it; the request is then not sent.
+   */
+  beforeSend?: (method: Method<AG>, lock: HeldLocks) => void | Promise<void>;
+}
+
+/** What {@link AtomizeOptions.beforeSend} learns about the locks of a send. */
+export interface HeldLocks {
+  /** The channels held, in the order they were taken (sorted). */
+  readonly channels: readonly string[];
+  /** Each channel's fencing token; empty when the locker gives none. */
+  readonly tokens: Readonly<Record<string, number>>;
+  /** The tokens as `fencingHeader` writes them; undefined when the locker gives none. */
+  readonly fencingToken: string | undefined;
 }
 
 /** Options after checking: channels unique and sorted. */
@@ -33,7 +57,12 @@ export interface ResolvedOptions {
   readonly timeout: number;
   readonly interval: number;
   readonly queue: boolean;
+  readonly fencingHeader: string | undefined;
+  readonly beforeSend: ((method: Method<any>, lock: HeldLocks) => void | Promise<void>) | undefined;
 }
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const bad = (option: string, value: unknown, expected: string): TypeError => {
   const err = new TypeError(`atomize: invalid option \`${option}\` ${describe(value)}: expected ${expected}`);
@@ -53,6 +82,11 @@ const channelsOf = (channel: unknown): string[] => {
 export const resolveOptions = (options: AtomizeOptions = {}): ResolvedOptions => {
   if (options === null || typeof options !== 'object') throw bad('options', options, 'an object');
   const { channel = ATOMIZE_DEFAULTS.channel, timeout = ATOMIZE_DEFAULTS.timeout, interval = ATOMIZE_DEFAULTS.interval, queue = ATOMIZE_DEFAULTS.queue } = options;
+  const { fencingHeader, beforeSend } = options;
+  if (fencingHeader !== undefined && (typeof fencingHeader !== 'string' || !HEADER_NAME.test(fencingHeader))) {
+    throw bad('fencingHeader', fencingHeader, 'an HTTP header name');
+  }
+  if (beforeSend !== undefined && typeof beforeSend !== 'function') throw bad('beforeSend', beforeSend, 'a function');
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
     throw bad('timeout', timeout, 'a finite number of milliseconds, 0 or more');
   }
@@ -60,5 +94,5 @@ export const resolveOptions = (options: AtomizeOptions = {}): ResolvedOptions =>
     throw bad('interval', interval, 'a positive finite number of milliseconds');
   }
   if (typeof queue !== 'boolean') throw bad('queue', queue, 'true or false');
-  return { channels: channelsOf(channel), timeout, interval, queue };
+  return { channels: channelsOf(channel), timeout, interval, queue, fencingHeader, beforeSend };
 };

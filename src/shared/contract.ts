@@ -23,6 +23,12 @@ export interface LockHandle {
    */
   readonly signal: AbortSignal;
   /**
+   * The fencing token of this acquisition: a safe integer greater than the token of every earlier
+   * acquisition of the channel on the same backend. Undefined when the locker gives none (a Redlock
+   * quorum, a plain alova locker).
+   */
+  readonly token?: number;
+  /**
    * Stops keeping the lease alive and releases the lock. Idempotent. Rejects when the backend could
    * not confirm the release; the lock then ends by its lease.
    */

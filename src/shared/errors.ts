@@ -72,6 +72,23 @@ export class LockerClosedError extends AtomizeError {
   }
 }
 
+/** A fencing token that is not a non-negative integer (or a fencing header that holds none): never admitted. */
+export class InvalidFencingTokenError extends AtomizeError {
+  constructor(readonly token: unknown) {
+    super(`Invalid fencing token ${describe(token)}: expected a non-negative integer (decimal string, number or bigint)`, 'ERR_ATOMIZE_INVALID_FENCING_TOKEN');
+  }
+}
+
+/**
+ * A call that already holds `channel` (inside `withLock`'s function) asked for it again: locks are not
+ * reentrant, so it would wait for itself until its deadline. It fails at once instead.
+ */
+export class LockReentryError extends AtomizeError {
+  constructor(readonly channel: string) {
+    super(`Channel "${channel}" is already held by this call (locks are not reentrant): it would wait for itself`, 'ERR_ATOMIZE_REENTRANT');
+  }
+}
+
 /** A channel name a locker cannot take (empty, not a string). */
 export class InvalidChannelError extends AtomizeError {
   constructor(readonly channel: unknown) {
