@@ -47,6 +47,8 @@ export interface FileSettings {
   readonly lockFolder: string;
   /** Where the lines of waiting tickets live, one folder per channel (used when `fair`). */
   readonly lineFolder: string;
+  /** Where each channel's last fencing token is kept, one file per channel. */
+  readonly fenceFolder: string;
   readonly stale: number;
   readonly update: number;
   readonly fs: typeof fs;
@@ -80,6 +82,7 @@ export const resolveOptions = (options: FileStorageAdapterOptions): FileSettings
     cacheFolder: join(root, 'cache'),
     lockFolder: join(root, 'locks'),
     lineFolder: join(root, 'lines'),
+    fenceFolder: join(root, 'fences'),
     stale: milliseconds('lockerOptions.stale', lockerOptions.stale, FILE_STORAGE_DEFAULTS.stale),
     update: milliseconds('lockerOptions.update', lockerOptions.update, FILE_STORAGE_DEFAULTS.update),
     fs: (lockerOptions.fs as typeof fs | undefined) ?? fs,

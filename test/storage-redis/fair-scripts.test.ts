@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fairAcquire, fairRelease, type FairKeys } from '../../src/storage-redis/line/fair-scripts.js';
-import { lineKey, lockKey, rollKey } from '../../src/storage-redis/cache/keys.js';
+import { fenceKey, lineKey, lockKey, rollKey } from '../../src/storage-redis/cache/keys.js';
 import { startRedis, type RedisServer } from '../helpers/redis-servers.js';
 import { waitFor } from '../storage-file/helpers.js';
 import { optionsOf, sleep, uniquePrefix } from './setup.js';
@@ -20,7 +20,7 @@ const LEASE = 10_000;
 const LINE_TTL = 60_000;
 const WINDOW = 300;
 
-/** One attempt: 1 when the lock is `token`'s. */
+/** One attempt: the fencing token (> 0) when the lock is `token`'s, else 0. */
 const acquire = (token: string, queue: '1' | '0' = '1', window = WINDOW) => fairAcquire(client, keys, '', token, LEASE, LINE_TTL, keys.pub, queue, window);
 const release = (token: string) => fairRelease(client, keys, '', token, keys.pub);
 const holder = () => client.get(keys.lock);
@@ -47,14 +47,14 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   const prefix = uniquePrefix('scripts');
-  keys = { lock: lockKey(prefix, 'c'), line: lineKey(prefix, 'c'), roll: rollKey(prefix, 'c'), pub: `${lockKey(prefix, 'c')}` };
+  keys = { lock: lockKey(prefix, 'c'), line: lineKey(prefix, 'c'), roll: rollKey(prefix, 'c'), fence: fenceKey(prefix, 'c'), pub: `${lockKey(prefix, 'c')}` };
   heard.length = 0;
   await listener.subscribe(keys.pub);
 });
 
 describe('fair acquire script', () => {
   it('takes a free lock under the caller lease, queues behind a holder, and renews its own lock', async () => {
-    expect(await acquire('a')).toBe(1);
+    expect(await acquire('a')).toBeGreaterThan(0);
     expect(await holder()).toBe('a');
     expect(await client.pttl(keys.lock)).toBeGreaterThan(LEASE - 1000);
     expect(await acquire('b')).toBe(0);
@@ -63,7 +63,7 @@ describe('fair acquire script', () => {
     expect(await client.pttl(keys.line)).toBeGreaterThan(LINE_TTL - 1000);
     expect(await client.pttl(keys.roll)).toBeGreaterThan(LINE_TTL - 1000);
     await client.pexpire(keys.lock, 50);
-    expect(await acquire('a')).toBe(1);
+    expect(await acquire('a')).toBeGreaterThan(0);
     expect(await client.pttl(keys.lock)).toBeGreaterThan(LEASE - 1000);
     // A second attempt keeps the first arrival.
     const [, firstScore] = await client.zrange(keys.line, 0, 0, 'WITHSCORES');
@@ -72,7 +72,7 @@ describe('fair acquire script', () => {
   });
 
   it('a ticketless attempt never queues, and takes nothing while a live waiter is in line', async () => {
-    expect(await acquire('h')).toBe(1);
+    expect(await acquire('h')).toBeGreaterThan(0);
     expect(await acquire('w')).toBe(0);
     expect(await acquire('plain', '0')).toBe(0);
     expect(await line()).toEqual(['w']);
@@ -90,9 +90,38 @@ describe('fair acquire script', () => {
     expect(await release('h')).toBe(1);
     expect(await holder()).toBe('g');
     expect(await client.pttl(keys.lock)).toBeLessThanOrEqual(WINDOW);
-    expect(await acquire('g')).toBe(1);
+    expect(await acquire('g')).toBeGreaterThan(0);
     expect(await client.pttl(keys.lock)).toBeGreaterThan(LEASE - 1000);
     expect(await client.zscore(keys.roll, 'g')).toBeNull();
+  });
+});
+
+describe('fencing tokens of the scripts', () => {
+  it('every grant gets a token above the last, kept for the holder, also across handoffs and expiry', async () => {
+    const first = await acquire('a');
+    expect(Number.isSafeInteger(first)).toBe(true);
+    expect(await acquire('a')).toBe(first); // the holder's own token, not a new one
+    expect(await acquire('b')).toBe(0);
+    await release('a'); // handed to b, with a new token at the grant
+    const second = await acquire('b');
+    expect(second).toBeGreaterThan(first);
+    await client.pexpire(keys.lock, 1);
+    await sleep(20);
+    const third = await acquire('c'); // b's lock expired: c takes it over
+    expect(third).toBeGreaterThan(second);
+  });
+
+  it('stays above every earlier token when the fence was lost with every key (a restart without persistence)', async () => {
+    const before = await acquire('a');
+    await client.flushall();
+    const after = await acquire('b');
+    expect(after).toBeGreaterThan(before);
+    expect(await client.hget(keys.fence, 'last')).toBe(String(after));
+  });
+
+  it('is above the last token even when the clock is behind it', async () => {
+    await client.hset(keys.fence, 'last', '9000000000000000', 'holder', 'someone');
+    expect(await acquire('a')).toBe(9000000000000001);
   });
 });
 
@@ -130,7 +159,7 @@ describe('fair release script', () => {
     await sleep(250);
     expect(await client.exists(keys.lock)).toBe(0);
     // `next` was not first, but the lock is free and the dead head is gone from line: it takes it.
-    expect(await acquire('next')).toBe(1);
+    expect(await acquire('next')).toBeGreaterThan(0);
   });
 
   it('of an expired lock, or of one held by another, only drops the token from the line', async () => {

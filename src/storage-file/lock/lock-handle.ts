@@ -13,11 +13,13 @@ export class FileLockHandle implements LockHandle {
   /**
    * @param unlock proper-lockfile's release of this lock
    * @param onEnd called once the release has settled (the adapter forgets the handle)
+   * @param token the acquisition's fencing token
    */
   constructor(
     readonly channel: string,
     private readonly unlock: () => Promise<void>,
     private readonly onEnd: () => void,
+    readonly token?: number,
   ) {}
 
   get signal(): AbortSignal {

@@ -34,6 +34,7 @@ export class FileLocker implements AtomicLocker {
   /** Present only when the adapter's `notify` option is on (`declare`: no property otherwise). */
   declare readonly onRelease?: (channel: string, listener: () => void) => () => void;
   readonly #locks: Folder;
+  readonly #fences: Folder;
   readonly #held = new Map<string, FileLockHandle>();
   readonly #trying = new Set<string>();
   /** The fair line, when the `fair` option is on. */
@@ -42,10 +43,11 @@ export class FileLocker implements AtomicLocker {
 
   constructor(
     private readonly settings: FileSettings,
-    files: FsPromises,
+    private readonly files: FsPromises,
     notifier?: ReleaseNotifier,
   ) {
     this.#locks = folder(settings.lockFolder, files);
+    this.#fences = folder(settings.fenceFolder, files);
     if (settings.fair) {
       const stale = Math.max(settings.stale, MIN_STALE);
       this.#fair = new FairLine(settings.lineFolder, files, stale, Math.max(Math.min(settings.update, stale / 2), MIN_UPDATE));
@@ -81,7 +83,7 @@ export class FileLocker implements AtomicLocker {
     this.#trying.add(channel);
     try {
       if (onlyIfClear && !(await this.#fair!.isClear(lockName(channel)))) return null;
-      const handle = await takeLease(channel, this.#locks, this.settings, () => this.#held.delete(channel));
+      const handle = await takeLease(channel, this.#locks, this.settings, this.#fences, this.files, () => this.#held.delete(channel));
       if (handle) this.#held.set(channel, handle);
       if (handle && this.#closed) {
         await handle.release();

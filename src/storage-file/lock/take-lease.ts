@@ -1,12 +1,14 @@
 import lockfile from 'proper-lockfile';
 import { join } from 'node:path';
 import { LockerConfigError } from '../../shared/errors.js';
-import { lockName } from '../cache/file-names.js';
+import { fileStem, lockName } from '../cache/file-names.js';
 import type { Folder } from '../fs/folder.js';
 import { isConfigError } from '../fs/fs-errors.js';
 import type { FileSettings } from '../options.js';
 import { FileLockHandle } from './lock-handle.js';
+import { nextToken } from './fence-file.js';
 import { ownedFs } from './owned-fs.js';
+import type { FsPromises } from '../fs/fs-promises.js';
 
 /** proper-lockfile's floor of `stale`, which it applies to any smaller value. */
 const MIN_STALE_MS = 2000;
@@ -15,11 +17,15 @@ const MIN_STALE_MS = 2000;
  * One attempt at `channel` with proper-lockfile: a handle, or `null` when another holder has it
  * (a stale lock is taken over). Never waits (`retries: 0`); never throws from a timer (own
  * `onCompromised`). Unusable directory -> `LockerConfigError`; any other fs error rejects as it is.
+ * The handle carries the acquisition's fencing token, made under the lock (`fences/<stem>.fence`); a
+ * token that cannot be written gives the lock back and rejects.
  */
 export const takeLease = async (
   channel: string,
   locks: Folder,
   settings: FileSettings,
+  fences: Folder,
+  files: FsPromises,
   onEnd: () => void,
 ): Promise<FileLockHandle | null> => {
   const path = join(locks.path, lockName(channel));
@@ -36,7 +42,14 @@ export const takeLease = async (
   };
   try {
     const unlock = await locks.use(() => lockfile.lock(path, options));
-    handle = new FileLockHandle(channel, unlock, onEnd);
+    let token: number;
+    try {
+      token = await fences.use(() => nextToken(files, join(fences.path, `${fileStem(channel)}.fence`)));
+    } catch (error) {
+      await unlock().catch(() => undefined);
+      throw error;
+    }
+    handle = new FileLockHandle(channel, unlock, onEnd, token);
     if (early) handle.lose(early);
     return handle;
   } catch (error) {

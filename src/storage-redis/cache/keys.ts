@@ -24,6 +24,9 @@ export const lineKey = (prefix: string, channel: string): string => `${prefix}li
 /** The liveness roll of a channel's waiters, in the lock's slot. */
 export const rollKey = (prefix: string, channel: string): string => `${prefix}roll:{${encodeName(channel)}}`;
 
+/** The fencing tokens of a channel (the last one given, and to whom), in the lock's slot. */
+export const fenceKey = (prefix: string, channel: string): string => `${prefix}fence:{${encodeName(channel)}}`;
+
 /** The Redis Cluster hash tag of `key`: what its slot is computed from. */
 const hashTagOf = (key: string): string => {
   const open = key.indexOf('{');
@@ -37,7 +40,7 @@ const hashTagOf = (key: string): string => {
  * unbalanced `{` or an empty `{}` breaks that.
  */
 export const isSlotSafe = (fullPrefix: string): boolean => {
-  const tags = [lockKey, lineKey, rollKey].map((key) => hashTagOf(key(fullPrefix, 'x')));
+  const tags = [lockKey, lineKey, rollKey, fenceKey].map((key) => hashTagOf(key(fullPrefix, 'x')));
   return tags.every((tag) => tag === tags[0]);
 };
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { LockHandle, WaitTicket } from '../../shared/contract.js';
 import { ATOMIZE_DEFAULTS } from '../../shared/defaults.js';
 import { describe } from '../../shared/errors.js';
-import { lineKey, lockKey, notifyChannelOf, rollKey } from '../cache/keys.js';
+import { fenceKey, lineKey, lockKey, notifyChannelOf, rollKey } from '../cache/keys.js';
 import { reasonOf, unavailable } from '../connection/server-errors.js';
 import { within } from '../connection/within.js';
 import type { LockContext } from '../lock/lock-context.js';
@@ -50,6 +50,7 @@ export class FairLine {
       lock: key,
       line: lineKey(this.prefix, channel),
       roll: rollKey(this.prefix, channel),
+      fence: fenceKey(this.prefix, channel),
       pub: ctx.notify ? notifyChannelOf(link, key) : '',
     };
     const token = ticket?.id ?? randomUUID();
@@ -77,7 +78,7 @@ export class FairLine {
       this.#attempts.delete(attempt);
       if (waiting) waiting.trying = false;
     }
-    if (won !== 1) {
+    if (won === 0) {
       if (waiting) waiting.maybeQueued = true;
       if (waiting?.ended) void this.#leave(keys, token);
       return null;
@@ -89,7 +90,7 @@ export class FairLine {
       return null;
     }
     if (waiting) waiting.taken = true;
-    return new RedisLockHandle(ctx, channel, key, lock, () => this.#free(channel, keys, token));
+    return new RedisLockHandle(ctx, channel, key, lock, () => this.#free(channel, keys, token), won);
   }
 
   /**

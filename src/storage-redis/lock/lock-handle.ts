@@ -17,6 +17,7 @@ export class RedisLockHandle implements LockHandle {
 
   /**
    * @param free releases the key (default: delete it where it still holds the lock's value, and notify)
+   * @param token the acquisition's fencing token, when the locker gives one
    */
   constructor(
     private readonly ctx: LockContext,
@@ -24,6 +25,7 @@ export class RedisLockHandle implements LockHandle {
     key: string,
     lock: Lock,
     private readonly free: () => Promise<unknown> = () => releaseKey(ctx, channel, key, lock.value),
+    readonly token?: number,
   ) {
     this.#lease = keepAlive(lock, {
       ttl: ctx.ttl,

@@ -27,8 +27,11 @@ export class RedisLocker implements AtomicLocker {
   readonly #ctx: LockContext;
   readonly #prefix: string;
   readonly #notifier: ReleaseNotifier | undefined;
-  /** Fair handoff, on one server or cluster when the `fair` option is on. */
-  readonly #fair: FairLine | undefined;
+  /**
+   * The line's scripts, on one server or a cluster (fencing tokens; with the `fair` option also the
+   * line of waiters). A quorum uses Redlock, and gives no tokens.
+   */
+  readonly #line: FairLine | undefined;
   /** Locks taken with alova's `lock`, by channel. */
   readonly #held = new Map<string, LockHandle>();
   #closed = false;
@@ -37,7 +40,7 @@ export class RedisLocker implements AtomicLocker {
     this.#ctx = ctx;
     this.#prefix = prefix;
     this.#notifier = notifier;
-    this.#fair = ctx.fair ? new FairLine(ctx, prefix) : undefined;
+    this.#line = ctx.voters.length === 1 ? new FairLine(ctx, prefix) : undefined;
     if (notifier) {
       (this as { onRelease?: RedisLocker['onRelease'] }).onRelease = (channel, listener) => {
         const key = lockKey(prefix, checkChannel(channel));
@@ -61,7 +64,7 @@ export class RedisLocker implements AtomicLocker {
     // Servers known to be down (or refusing our credentials) answer at once, without a command.
     const down = ctx.voters.filter((voter) => voter.down).map((voter) => ({ link: voter, error: voter.lastError }));
     if (down.length > ctx.voters.length - ctx.quorum) throw judge(channel, down, ctx.voters.length, ctx.quorum) as Error;
-    if (this.#fair) return this.#closedCheck(await this.#fair.tryAcquire(channel, ticket));
+    if (this.#line) return this.#closedCheck(await this.#line.tryAcquire(channel, ctx.fair ? ticket : undefined));
     const key = lockKey(this.#prefix, channel);
     const lock = await takeLease(ctx, channel, key);
     if (!lock) return null;
@@ -109,7 +112,7 @@ export class RedisLocker implements AtomicLocker {
     this.#held.clear();
     const live = [...this.#ctx.live];
     for (const handle of live) handle.lose(new LockerClosedError('RedisStorageAdapter'));
-    await Promise.all([this.#fair?.close(), ...live.map((handle) => handle.release().catch(noop))]);
+    await Promise.all([this.#line?.close(), ...live.map((handle) => handle.release().catch(noop))]);
     await this.#notifier?.close(ms);
   }
 
