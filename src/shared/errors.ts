@@ -89,6 +89,20 @@ export class LockReentryError extends AtomizeError {
   }
 }
 
+/**
+ * A cache operation (`get`, `set`, `remove`, `clear`) failed in the backend (a timeout, a full disk,
+ * a folder in the way): `cause` is the backend's own error. The cache entry is left as it was.
+ */
+export class CacheError extends AtomizeError {
+  constructor(
+    readonly operation: 'get' | 'set' | 'remove' | 'clear',
+    readonly key: string | undefined,
+    cause: unknown,
+  ) {
+    super(`Cache ${operation}${key === undefined ? '' : ` of key ${describe(key)}`} failed: ${(cause as Error | null)?.message ?? String(cause)}`, 'ERR_ATOMIZE_CACHE', { cause });
+  }
+}
+
 /** A channel name a locker cannot take (empty, not a string). */
 export class InvalidChannelError extends AtomizeError {
   constructor(readonly channel: unknown) {
