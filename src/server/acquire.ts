@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AtomicLocker, LockHandle, ReleaseEvent } from '../shared/contract.js';
 import { AtomizeAbortError, LockTimeoutError } from '../shared/errors.js';
+import { publishAcquire, publishLost, publishTimeout, publishWait } from './events.js';
 import { takeTurn } from './local-queue.js';
 import { pause, settleWithin, type Wake } from './timing.js';
 
@@ -21,16 +22,22 @@ export interface Wait {
 export interface Held {
   readonly handle: LockHandle;
   readonly endTurn: () => void;
+  /** When it was taken (Date.now()). */
+  readonly since: number;
+  /** Stops reporting the loss of the lock (the `alova-atomize:lost` event). */
+  readonly unwatch: () => void;
 }
 
 /** Errors no retry can mend: fail at once instead of waiting out the deadline. */
 const FATAL = new Set(['ERR_ATOMIZE_LOCKER_CONFIG', 'ERR_ATOMIZE_LOCKER_CLOSED', 'ERR_ATOMIZE_INVALID_CHANNEL']);
 const isFatal = (error: unknown): boolean => FATAL.has((error as { code?: unknown } | null)?.code as string);
 
-const giveUp = (wait: Wait, channel: string, cause?: unknown): Error =>
-  wait.signal.aborted
-    ? new AtomizeAbortError(channel, wait.signal.reason)
-    : new LockTimeoutError(channel, wait.timeout, Date.now() - wait.started, cause);
+const giveUp = (wait: Wait, channel: string, cause?: unknown): Error => {
+  if (wait.signal.aborted) return new AtomizeAbortError(channel, wait.signal.reason);
+  const waited = Date.now() - wait.started;
+  publishTimeout(channel, waited);
+  return new LockTimeoutError(channel, wait.timeout, waited, cause);
+};
 
 const releaseLate = (handle: LockHandle | null): void => {
   handle?.release().catch(() => undefined);
@@ -41,7 +48,7 @@ const releaseLate = (handle: LockHandle | null): void => {
  * the channel was released (or handed to this caller). A handoff to another caller changes nothing:
  * the waiter still tries once per `interval`, which also tells a fair locker that it is alive.
  */
-const acquireFromBackend = async (wait: Wait, channel: string): Promise<LockHandle> => {
+const acquireFromBackend = async (wait: Wait, channel: string, since: number): Promise<LockHandle> => {
   const deadline = wait.started + wait.timeout;
   const ending = new AbortController();
   const ticket = { id: randomUUID(), signal: ending.signal, interval: wait.interval };
@@ -53,13 +60,19 @@ const acquireFromBackend = async (wait: Wait, channel: string): Promise<LockHand
     wake?.();
   });
   let lastError: unknown;
+  let attempts = 0;
   try {
     for (;;) {
       woken = false;
+      attempts++;
       const attempt = wait.locker.tryAcquire(channel, ticket);
       const outcome = await settleWithin(attempt, deadline + wait.interval - Date.now(), wait.signal, releaseLate);
       if ('late' in outcome) throw giveUp(wait, channel, lastError ?? new Error('the lock backend did not answer in time'));
-      if (outcome.ok && outcome.value) return outcome.value;
+      if (outcome.ok && outcome.value) {
+        publishAcquire(channel, Date.now() - since, attempts, outcome.value.token);
+        return outcome.value;
+      }
+      if (outcome.ok && attempts === 1) publishWait(channel);
       if (!outcome.ok) {
         if (isFatal(outcome.error)) throw outcome.error;
         lastError = outcome.error;
@@ -81,13 +94,21 @@ const acquireFromBackend = async (wait: Wait, channel: string): Promise<LockHand
 
 const noTurn = (): void => undefined;
 
+/** A channel just taken: when, and a watch on its loss (reported as `alova-atomize:lost`). */
+const heldFrom = (handle: LockHandle, endTurn: () => void): Held => {
+  const onLost = (): void => publishLost(handle.channel, handle.signal.reason);
+  handle.signal.addEventListener('abort', onLost, { once: true });
+  return { handle, endTurn, since: Date.now(), unwatch: () => handle.signal.removeEventListener('abort', onLost) };
+};
+
 const acquireChannel = async (wait: Wait, channel: string): Promise<Held> => {
-  if (!wait.queue) return { handle: await acquireFromBackend(wait, channel), endTurn: noTurn };
+  const since = Date.now();
+  if (!wait.queue) return heldFrom(await acquireFromBackend(wait, channel, since), noTurn);
   const remaining = Math.max(0, wait.started + wait.timeout - Date.now());
   const endTurn = await takeTurn(wait.lineKey, channel, wait.signal, remaining + 1);
   if (!endTurn) throw giveUp(wait, channel);
   try {
-    return { handle: await acquireFromBackend(wait, channel), endTurn };
+    return heldFrom(await acquireFromBackend(wait, channel, since), endTurn);
   } catch (error) {
     endTurn();
     throw error;

@@ -1,6 +1,7 @@
 import type { AlovaGenerics, Method } from 'alova';
 import type { Locker } from '../shared/contract.js';
 import { asAtomic } from './as-atomic.js';
+import { sendTracing } from './events.js';
 import { beforeSend } from './fencing.js';
 import { lockerOf } from './locker-of.js';
 import { guardedSend } from './guarded-send.js';
@@ -24,11 +25,15 @@ export const atomize = <AG extends AlovaGenerics>(method: Method<AG>, options?: 
   const { channels, timeout, interval, queue } = resolved;
   const lineKey = findLocker(method);
   const locker = asAtomic(lineKey);
-  return hookMethod(method, async (forceRequest, signal) => {
-    const wait = { locker, lineKey, started: Date.now(), timeout, interval, queue, signal };
-    return runLocked(wait, channels, async (held) => {
-      await beforeSend(method as Method, held, resolved);
-      return guardedSend(method, forceRequest, held, signal);
-    });
+  return hookMethod(method, (forceRequest, signal) => {
+    const send = (): Promise<unknown> => {
+      const wait = { locker, lineKey, started: Date.now(), timeout, interval, queue, signal };
+      return runLocked(wait, channels, async (held) => {
+        await beforeSend(method as Method, held, resolved);
+        return guardedSend(method, forceRequest, held, signal);
+      });
+    };
+    // One span per send for APMs (`alova-atomize:send`), at no cost when nobody listens.
+    return sendTracing.hasSubscribers ? sendTracing.tracePromise(send, { channels, method }) : send();
   });
 };

@@ -1,4 +1,5 @@
 export { atomize } from './atomize.js';
+export { EVENTS } from './events.js';
 export { withLock, type LockScope, type LockTarget, type WithLockOptions } from './with-lock.js';
 export { HookedMethod, type RequestHandler } from './hooked-method.js';
 export type { AtomizeOptions, HeldLocks } from './options.js';

@@ -1,5 +1,6 @@
 import { LockReleaseError } from '../shared/errors.js';
 import type { Held } from './acquire.js';
+import { publishRelease } from './events.js';
 
 /**
  * Releases in reverse order of taking. A failed release never replaces the request's outcome: it is
@@ -8,9 +9,11 @@ import type { Held } from './acquire.js';
  */
 export const releaseAll = async (held: readonly Held[]): Promise<void> => {
   for (let i = held.length - 1; i >= 0; i--) {
-    const { handle, endTurn } = held[i]!;
+    const { handle, endTurn, since, unwatch } = held[i]!;
+    unwatch();
     try {
       await handle.release();
+      publishRelease(handle.channel, Date.now() - since);
     } catch (error) {
       process.emitWarning(new LockReleaseError(handle.channel, error));
     } finally {

@@ -41,8 +41,10 @@ export class AtomizeAbortError extends AtomizeError {
 export class LockerMissingError extends AtomizeError {
   constructor() {
     super(
-      'atomize needs a lock provider: set alova-atomize/storage-redis (RedisStorageAdapter) or ' +
-        'alova-atomize/storage-file (FileStorageAdapter) as the l2Cache of the alova instance',
+      // alova's own sentence first, verbatim: code and tests written for alova match it.
+      'expect set `@alova/storage-redis` or `@alova/storage-file` as l2Cache of alova instance. ' +
+        'With this package: set a RedisStorageAdapter (alova-atomize/storage-redis) or a FileStorageAdapter ' +
+        '(alova-atomize/storage-file) as the l2Cache of the alova instance',
       'ERR_ATOMIZE_NO_LOCKER',
     );
   }

@@ -37,9 +37,9 @@ export interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-export const spawnFixture = (name: string, config: object): Child => {
+export const spawnFixture = (name: string, config: object, env?: NodeJS.ProcessEnv): Child => {
   const file = fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-  const child = spawn(process.execPath, [file, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [file, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
   const lines: string[] = [];
   const waiters: Array<() => void> = [];
   let buffer = '';
