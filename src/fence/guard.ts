@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { describe } from '../shared/errors.js';
 import { toFencingToken } from '../shared/fencing-header.js';
+import { refuseUnknownOptions } from '../shared/known-options.js';
 import { memoryStore, redisStore } from './stores.js';
 
 /** Options of {@link createFenceGuard}. */
@@ -32,6 +33,7 @@ const badOption = (option: string, value: unknown, expected: string): TypeError 
 /** A fence guard: refuses requests of lock holders older than one already admitted, per resource. */
 export const createFenceGuard = (options: FenceGuardOptions = {}): FenceGuard => {
   if (options === null || typeof options !== 'object') throw badOption('options', options, 'an object');
+  refuseUnknownOptions('createFenceGuard', options, ['redis', 'keyPrefix']);
   const { redis, keyPrefix = 'alova:fence:' } = options;
   if (typeof keyPrefix !== 'string') throw badOption('keyPrefix', keyPrefix, 'a string');
   if (redis !== undefined && typeof (redis as Redis | undefined)?.defineCommand !== 'function') throw badOption('redis', redis, 'an ioredis client');

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidFencingTokenError } from '../shared/errors.js';
 import { parseFencingHeader } from '../shared/fencing-header.js';
+import { refuseUnknownOptions } from '../shared/known-options.js';
 import type { FenceGuard } from './guard.js';
 
 /** Options of {@link fenceRequests}. */
@@ -28,6 +29,7 @@ const answer = (res: ServerResponse, status: number, error: string): false => {
  * 428 for a missing one.
  */
 export const fenceRequests = (guard: FenceGuard, options: FenceRequestsOptions) => {
+  refuseUnknownOptions('fenceRequests', options, ['header', 'resource']);
   const header = (options.header ?? 'x-fencing-token').toLowerCase();
   if (typeof options.resource !== 'function') throw Object.assign(new TypeError('fenceRequests: `resource` must be a function'), { code: 'ERR_ATOMIZE_INVALID_OPTION' });
   return async (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<boolean> => {

@@ -1,6 +1,7 @@
 import type { AlovaGenerics, Method } from 'alova';
 import { ATOMIZE_DEFAULTS } from '../shared/defaults.js';
 import { describe } from '../shared/errors.js';
+import { refuseUnknownOptions } from '../shared/known-options.js';
 
 /** Options of `atomize`, as alova documents them. */
 export interface AtomizeOptions<AG extends AlovaGenerics = any> {
@@ -61,6 +62,12 @@ export interface ResolvedOptions {
   readonly beforeSend: ((method: Method<any>, lock: HeldLocks) => void | Promise<void>) | undefined;
 }
 
+/** The option names `atomize` reads. */
+const KNOWN = ['channel', 'timeout', 'interval', 'queue', 'fencingHeader', 'beforeSend'] as const;
+
+/** The longest timer Node can set (ms, about 24.8 days); a longer `timeout` would fire at once. */
+const MAX_TIMER = 2 ** 31 - 1;
+
 /** An HTTP header name (RFC 9110 token). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -79,19 +86,20 @@ const channelsOf = (channel: unknown): string[] => {
 };
 
 /** Checks `atomize` options and applies the defaults; throws a `TypeError` naming the bad option. */
-export const resolveOptions = (options: AtomizeOptions = {}): ResolvedOptions => {
+export const resolveOptions = (options: AtomizeOptions = {}, where = 'atomize'): ResolvedOptions => {
   if (options === null || typeof options !== 'object') throw bad('options', options, 'an object');
+  refuseUnknownOptions(where, options, KNOWN);
   const { channel = ATOMIZE_DEFAULTS.channel, timeout = ATOMIZE_DEFAULTS.timeout, interval = ATOMIZE_DEFAULTS.interval, queue = ATOMIZE_DEFAULTS.queue } = options;
   const { fencingHeader, beforeSend } = options;
   if (fencingHeader !== undefined && (typeof fencingHeader !== 'string' || !HEADER_NAME.test(fencingHeader))) {
     throw bad('fencingHeader', fencingHeader, 'an HTTP header name');
   }
   if (beforeSend !== undefined && typeof beforeSend !== 'function') throw bad('beforeSend', beforeSend, 'a function');
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
-    throw bad('timeout', timeout, 'a finite number of milliseconds, 0 or more');
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0 || timeout > MAX_TIMER) {
+    throw bad('timeout', timeout, `a number of milliseconds from 0 to ${MAX_TIMER} (about 24.8 days)`);
   }
-  if (typeof interval !== 'number' || !Number.isFinite(interval) || interval <= 0) {
-    throw bad('interval', interval, 'a positive finite number of milliseconds');
+  if (typeof interval !== 'number' || !Number.isFinite(interval) || interval <= 0 || interval > MAX_TIMER) {
+    throw bad('interval', interval, `a positive number of milliseconds up to ${MAX_TIMER}`);
   }
   if (typeof queue !== 'boolean') throw bad('queue', queue, 'true or false');
   return { channels: channelsOf(channel), timeout, interval, queue, fencingHeader, beforeSend };

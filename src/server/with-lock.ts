@@ -4,6 +4,7 @@ import { describe, LockLostError } from '../shared/errors.js';
 import { asAtomic } from './as-atomic.js';
 import { heldLocks } from './fencing.js';
 import { runHolding } from './held-here.js';
+import { refuseUnknownOptions } from '../shared/known-options.js';
 import { lockerOf } from './locker-of.js';
 import { runLocked } from './locked.js';
 import { resolveOptions } from './options.js';
@@ -60,9 +61,11 @@ export async function withLock<T>(
 ): Promise<T> {
   const [options, fn] = typeof optionsOrFn === 'function' ? [{}, optionsOrFn] : [optionsOrFn ?? {}, maybeFn];
   if (typeof fn !== 'function') throw Object.assign(new TypeError(`withLock: expected a function to run under the lock, got ${describe(fn)}`), { code: 'ERR_ATOMIZE_INVALID_OPTION' });
+  if (options === null || typeof options !== 'object') throw Object.assign(new TypeError('withLock: invalid options: expected an object'), { code: 'ERR_ATOMIZE_INVALID_OPTION', option: 'options' });
+  refuseUnknownOptions('withLock', options, ['timeout', 'interval', 'queue', 'signal']);
   const { signal = never, ...waiting } = options as WithLockOptions;
   if (!(signal instanceof AbortSignal)) throw Object.assign(new TypeError('withLock: invalid option `signal`: expected an AbortSignal'), { code: 'ERR_ATOMIZE_INVALID_OPTION', option: 'signal' });
-  const { channels, timeout, interval, queue } = resolveOptions({ ...waiting, channel });
+  const { channels, timeout, interval, queue } = resolveOptions({ ...waiting, channel }, 'withLock');
   const lineKey = lockerFrom(target);
   const wait = { locker: asAtomic(lineKey), lineKey, started: Date.now(), timeout, interval, queue, signal };
   return runLocked(wait, channels, async (held) => {

@@ -45,6 +45,34 @@ describe('atomize options', () => {
     expect(thrown.message).toContain(`\`${option}\``);
   });
 
+  it.each([
+    [{ channel: [] }, 'atomize: invalid option `channel` array(0): expected a non-empty string or a non-empty array of them', []],
+    [{ channel: ['a', 7] }, 'atomize: invalid option `channel` 7: expected a non-empty string', 7],
+    [{ timeout: -1 }, 'atomize: invalid option `timeout` -1: expected a number of milliseconds from 0 to 2147483647 (about 24.8 days)', -1],
+    [{ timeout: Number.MAX_SAFE_INTEGER }, 'atomize: invalid option `timeout` 9007199254740991: expected a number of milliseconds from 0 to 2147483647 (about 24.8 days)', Number.MAX_SAFE_INTEGER],
+    [{ interval: 0 }, 'atomize: invalid option `interval` 0: expected a positive number of milliseconds up to 2147483647', 0],
+    [{ queue: 1 }, 'atomize: invalid option `queue` 1: expected true or false', 1],
+    [{ fencingHeader: 'x token' }, 'atomize: invalid option `fencingHeader` "x token": expected an HTTP header name', 'x token'],
+    [{ beforeSend: 'later' }, 'atomize: invalid option `beforeSend` "later": expected a function', 'later'],
+    [null, 'atomize: invalid option `options` null: expected an object', null],
+    ['fast', 'atomize: invalid option `options` "fast": expected an object', 'fast'],
+  ])('explains what it expected: %o', (options, message, value) => {
+    let thrown: any;
+    try {
+      resolveOptions(options as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect(thrown.message).toBe(message);
+    expect(thrown.code).toBe('ERR_ATOMIZE_INVALID_OPTION');
+    expect(thrown.value).toEqual(value);
+  });
+
+  it('keeps every option it was given', () => {
+    expect(resolveOptions({ channel: 'only', timeout: 1, interval: 2, queue: false })).toEqual({ channels: ['only'], timeout: 1, interval: 2, queue: false });
+  });
+
   it('accepts timeout 0 (a single attempt)', () => {
     expect(resolveOptions({ timeout: 0 }).timeout).toBe(0);
   });
@@ -57,5 +85,26 @@ describe('atomize options', () => {
 
   it('throws a TypeError when the first argument is not a method', () => {
     expect(() => atomize({} as never)).toThrow(TypeError);
+  });
+});
+
+describe('unknown option names', () => {
+  it.each([
+    [{ chanel: 'orders' }, 'chanel', 'channel'],
+    [{ timout: 10 }, 'timout', 'timeout'],
+    [{ fencingheader: 'x' }, 'fencingheader', 'fencingHeader'],
+    [{ channel: 'a', retries: 3 }, 'retries', undefined],
+  ])('%o is a TypeError naming the option and the closest known one', (options, option, suggestion) => {
+    let thrown: any;
+    try {
+      resolveOptions(options as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect(thrown).toMatchObject({ code: 'ERR_ATOMIZE_INVALID_OPTION', option });
+    expect(thrown.suggestion).toBe(suggestion);
+    expect(thrown.message).toContain(`unknown option \`${option}\``);
+    expect(thrown.message).toContain(suggestion ? `Did you mean \`${suggestion}\`?` : 'Known options: `channel`');
   });
 });
