@@ -20,11 +20,18 @@ Options:
   --workers N        worker processes per adapter (default 4)
   --unsafe           for testing the harness: workers send their requests WITHOUT atomize, so the
                      ledger must see overlaps
+  --fencing          workers send fencing tokens, the ledger refuses stale ones (409); adds faults
+                     that break leases (a holder stalled past its lease, a Redis restart that loses
+                     its keys) and shorter leases; counts stale writes accepted
+  --unfenced-ledger  with --fencing, for testing the harness: the ledger admits every request, so
+                     stale writes must show
   --verbose          also print every fault as it is injected
   -h, --help         show this help
 
 Ends with: chaos: <N> acquisitions, <K> faults, <V> overlaps, <T> timeouts, longest wait after a fault <W> ms
-Exit code: 0 when no overlap was seen, 1 when one was, 2 on a bad option or a setup failure.`;
+  (with --fencing: followed by ", <S> stale writes accepted")
+Exit code: 0 when no overlap was seen (with --fencing: no stale write accepted), 1 otherwise, 2 on a
+bad option or a setup failure.`;
 
 const OPTIONS = {
   seconds: { type: 'string' },
@@ -32,6 +39,8 @@ const OPTIONS = {
   adapter: { type: 'string' },
   workers: { type: 'string' },
   unsafe: { type: 'boolean' },
+  fencing: { type: 'boolean' },
+  'unfenced-ledger': { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -57,9 +66,13 @@ export const parseFlags = (argv) => {
   if (values.seed !== undefined && !/^[\w.-]{1,64}$/.test(values.seed)) {
     throw new SetupError(`--seed expects up to 64 letters, digits, '.', '_' or '-', got "${values.seed}"`);
   }
+  if (values['unfenced-ledger'] && !values.fencing) throw new SetupError('--unfenced-ledger needs --fencing');
+  if (values.unsafe && values.fencing) throw new SetupError('--unsafe sends no fencing token: it cannot be combined with --fencing');
   return {
     help: values.help === true,
     unsafe: values.unsafe === true,
+    fencing: values.fencing === true,
+    unfenced: values['unfenced-ledger'] === true,
     verbose: values.verbose === true,
     seconds: integer('seconds', values.seconds, 60, 1, 86_400),
     workers: integer('workers', values.workers, 4, 1, 64),

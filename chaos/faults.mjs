@@ -11,6 +11,13 @@ export const KINDS = {
   redis: { 'kill-holder': 2, 'kill-waiter': 2, close: 2, 'debug-sleep': 2, sigstop: 2 },
   file: { 'kill-holder': 1, 'kill-waiter': 1, close: 1 },
 };
+/** Added by --fencing: faults that break a lease on purpose. */
+export const FENCING_KINDS = {
+  redis: { 'stall-holder': 4, restart: 2 },
+  file: { 'stall-holder': 3 },
+};
+/** A worker told to stall takes its next acquisition within this many ms, or not at all. */
+const STALL_WITHIN = 3000;
 
 const ttlOf = (worker) => (worker.config.adapterOptions.redlockTTL ? `, ttl ${worker.config.adapterOptions.redlockTTL}` : '');
 
@@ -92,7 +99,35 @@ const FAULTS = {
     }
     return { kind: 'sigstop', at, channels: pool.channels, what: `sigstop ${ms} ms` };
   },
+
+  /**
+   * --fencing: a holder frozen past its lease between taking the lock and sending. The worker
+   * busy-waits its event loop (timers, lease renewals, IPC: everything waits) inside `beforeSend` of
+   * its next acquisition for `ctx.leaseFactor` times its lease, then sends. The fault starts when it
+   * starts stalling (worker clock); its channels: the stalled one and those the process held or waited for.
+   */
+  'stall-holder': async (pool, ctx) => {
+    const worker = ctx.rng.pick(pool.stallable(ctx.now()));
+    if (!worker) return undefined;
+    const { lease } = worker.config;
+    const stalling = await pool.stall(worker, Math.round(lease * ctx.leaseFactor), ctx.now() + STALL_WITHIN, ctx.now);
+    if (!stalling) return undefined;
+    const channels = [...new Set([stalling.channel, ...pool.channelsOf(worker)])];
+    const what = `stall-holder pid ${worker.pid}, lease ${lease}: call ${stalling.id} on ${stalling.channel} (token ${stalling.token}) stalled ${stalling.ms} ms`;
+    // Arrivals during the stall, before this message was handled, count for its wait (see run.mjs).
+    return { kind: 'stall-holder', at: stalling.at, pid: worker.pid, channels, what, replay: true };
+  },
+
+  /** --fencing: SIGKILL of redis-server and a new, empty one on its port: every lock and token key is lost. */
+  restart: async (pool, ctx) => {
+    const at = ctx.now();
+    await ctx.redis.restart();
+    return { kind: 'restart', at, channels: pool.channels, what: `restart (every key lost), down ${Math.round(ctx.now() - at)} ms` };
+  },
 };
 
-/** Injects one fault of `kind` into `pool`'s adapter; `ms` is the length of a stall (from the schedule). */
+/**
+ * Injects one fault of `kind` into `pool`'s adapter; `ms` is the length of a Redis stall (from the
+ * schedule), `ctx.leaseFactor` that of a stalled holder in leases.
+ */
 export const inject = (kind, pool, ctx, ms) => FAULTS[kind](pool, ctx, ms);

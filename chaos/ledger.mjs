@@ -18,9 +18,18 @@
 // started before it (counted once per later request). As a 'closing' message may arrive after a
 // later request did, overlaps are evaluated after the fact: `evaluate()` is provisional while the run
 // goes on (ends not known yet count as now) and final once every worker has exited.
+//
+// With `fence` (--fencing), a request also carries its fencing token (header `fence.header`) and the
+// time its worker took the lock (`acquiredAt`, same clock). The ledger admits it through `fence.guard`
+// (a createFenceGuard(), resource = the channel) before anything else: a refused request is answered
+// 409 at once and never logged nor in flight. With `fence.enforce` false (--unfenced-ledger) every
+// request is admitted, the guard's verdict only noted (`entry.refusable`). Either way, an admitted
+// request whose `acquiredAt` is more than `fence.tolerance` ms earlier than that of a request admitted
+// before it on its channel is a **stale write accepted** (`stale()`): its lock episode is older than one
+// the upstream already acted on.
 import { createServer } from 'node:http';
 
-export const startLedger = async ({ now }) => {
+export const startLedger = async ({ now, fence }) => {
   const inflight = new Map(); // channel -> Set of entries the server is still working on
   const served = new Map(); // channel -> responses finished
   const killed = new Map(); // pid -> when the driver killed it
@@ -31,6 +40,8 @@ export const startLedger = async ({ now }) => {
   // Arrivals that met another request in flight by the server's observed account: the only
   // possible overlaps, since the final end of a request is never later than the observed one.
   const candidates = [];
+  const newest = new Map(); // channel -> the admitted entry with the latest acquiredAt (with `fence`)
+  const stale = []; // { channel, entry, newer }: stale writes accepted (with `fence`)
 
   const setOf = (channel) => {
     if (!inflight.has(channel)) inflight.set(channel, new Set());
@@ -59,8 +70,35 @@ export const startLedger = async ({ now }) => {
       res.writeHead(400).end();
       return;
     }
+    if (!fence) {
+      work(res, { channel, pid, id, ms });
+      return;
+    }
+    const token = req.headers[fence.header];
+    const acquiredAt = Number(url.searchParams.get('acquiredAt'));
+    if (typeof token !== 'string' || !(acquiredAt > 0)) {
+      res.writeHead(428).end();
+      return;
+    }
+    // The in-memory guard settles within this tick: no other request is admitted in between.
+    fence.guard.admit(channel, token).then(
+      (admitted) => {
+        if (admitted || !fence.enforce) work(res, { channel, pid, id, ms, token, acquiredAt, refusable: !admitted });
+        else res.writeHead(409, { 'content-type': 'application/json' }).end('{"ok":false,"refused":"stale fencing token"}');
+      },
+      () => res.writeHead(400).end(), // InvalidFencingTokenError
+    );
+  });
+
+  /** An admitted request: logged and held `ms`, then answered. */
+  const work = (res, { channel, pid, id, ms, ...fenced }) => {
     // `how` it ended: 'served', 'aborted' (the live client left) or 'orphaned' (killed client, timer ran out).
-    const entry = { channel, pid, id, ms, start: now(), end: undefined, how: undefined };
+    const entry = { channel, pid, id, ms, ...fenced, start: now(), end: undefined, how: undefined };
+    if (fence) {
+      const last = newest.get(channel);
+      if (last && entry.acquiredAt < last.acquiredAt - fence.tolerance) stale.push({ channel, entry, newer: last });
+      if (!last || entry.acquiredAt > last.acquiredAt) newest.set(channel, entry);
+    }
     const current = setOf(channel);
     if (current.size > 0) candidates.push({ channel, entry, others: [...current] });
     current.add(entry);
@@ -88,7 +126,7 @@ export const startLedger = async ({ now }) => {
       clearTimeout(timer);
       timers.delete(timer);
     });
-  });
+  };
   server.keepAliveTimeout = 10_000;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -116,6 +154,8 @@ export const startLedger = async ({ now }) => {
     excused: (at = now()) => candidates.filter((candidate) => !judge(candidate, at)),
     endOf,
     closedAt,
+    /** With `fence`: the stale writes accepted so far, in order of admission ({ channel, entry, newer }). */
+    stale: () => [...stale],
     /** Call before sending SIGKILL, so that the dying client's requests keep counting. */
     markKilled: (pid) => killed.set(pid, now()),
     killedAt: (pid) => killed.get(pid),

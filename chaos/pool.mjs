@@ -11,7 +11,7 @@ const MAX_CRASHES = 10;
 export class Pool {
   /** Every worker process alive, by pid. */
   workers = new Map();
-  stats = { ok: 0, errors: new Map(), timeouts: 0, spawned: 0, crashes: 0, closes: [], warnings: new Map() };
+  stats = { ok: 0, refused: 0, errors: new Map(), timeouts: 0, spawned: 0, crashes: 0, closes: [], warnings: new Map() };
   #stopping = false;
 
   /**
@@ -55,6 +55,35 @@ export class Pool {
   close(worker, drainMs) {
     worker.state = 'closing';
     if (worker.child.connected) worker.child.send({ t: 'close', drainMs });
+  }
+
+  /** Running workers that are not stalled now (by a stall-holder fault). */
+  stallable(now) {
+    return this.running().filter((worker) => !(worker.stalledUntil > now));
+  }
+
+  /**
+   * Tells `worker` to stall its next acquisition for `ms`, if it takes one before `until` (absolute
+   * ms; see chaos/worker.mjs). Resolves its `stalling` message ({ id, channel, token, at, ms }) as it
+   * starts, or undefined when it took none in time or exited.
+   */
+  stall(worker, ms, until, now) {
+    if (!worker.child.connected) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const done = (message) => {
+        clearTimeout(timer);
+        worker.child.off('exit', gone);
+        worker.onStalling = undefined;
+        if (message) worker.stalledUntil = message.at + message.ms;
+        resolve(message);
+      };
+      const gone = () => done(undefined);
+      // A second more than the worker's own deadline, for its message to come in.
+      const timer = setTimeout(gone, until - now() + 1000);
+      worker.child.once('exit', gone);
+      worker.onStalling = done;
+      worker.child.send({ t: 'stall', ms, until });
+    });
   }
 
   /**
@@ -101,11 +130,13 @@ export class Pool {
       if (worker.state === 'starting') worker.state = 'running';
       readied();
     } else if (message.t === 'closing') this.markClosing(worker.pid, message.at, message.ids);
+    else if (message.t === 'stalling') worker.onStalling?.(message);
     else if (message.t === 'start') worker.pending.set(message.id, message.channel);
     else if (message.t === 'end') {
       worker.pending.delete(message.id);
       if (this.#stopping) return; // shutdown closes the adapters: those endings are not outcomes
       if (message.ok) this.stats.ok++;
+      else if (message.refused) this.stats.refused++; // --fencing: the ledger answered 409
       else {
         const key = `${message.name}${message.code ? ` ${message.code}` : ''}`;
         this.stats.errors.set(key, (this.stats.errors.get(key) ?? 0) + 1);

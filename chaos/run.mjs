@@ -4,13 +4,14 @@
 // (chaos/ledger.mjs), which logs when each request was worked on, per channel. Meanwhile one fault
 // loop per adapter injects faults at seeded random times (chaos/faults.mjs); killed and closed workers
 // are replaced. Once every worker has exited, the ledger's log is evaluated for overlaps; the run ends
-// with one line, exit 0 only when there was none.
+// with one line, exit 0 only when there was none. With --fencing the ledger admits requests by their
+// fencing token, faults that break leases are added, and exit 0 means no stale write was accepted.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseFlags, SetupError, USAGE } from './cli.mjs';
-import { inject, KINDS } from './faults.mjs';
+import { FENCING_KINDS, inject, KINDS } from './faults.mjs';
 import { startLedger } from './ledger.mjs';
 import { Pool } from './pool.mjs';
 import { startRedis } from './redis.mjs';
@@ -21,10 +22,16 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The Redis leases a worker draws from; the file adapter's lease (`stale`) is the shortest of them. */
 const TTLS = [2000, 5000, 30_000];
 const FILE_STALE = 2000;
+/** --fencing: shorter leases, so that the faults that break them cost little time (drawn from [min, max]). */
+const FENCING_TTL = { min: 1000, max: 2000 };
+/** --fencing: a stalled holder freezes for this many of its leases, in hundredths (drawn from [min, max]). */
+const LEASE_FACTOR = { min: 150, max: 300 };
+/** --fencing: an admitted request is stale when its lock was taken this much before another's admitted earlier. */
+const STALE_TOLERANCE = 20;
 /** Above it the Redis stalls time commands out; still far under the shortest lease. */
 const COMMAND_TIMEOUT = 300;
-/** Redis stalls never exceed 40 % of the shortest lease: faults that break a lease are out of scope. */
-const STALL = { min: 150, max: Math.floor(0.4 * Math.min(...TTLS, FILE_STALE)) };
+/** Redis stalls never exceed 40 % of the shortest lease: they are not meant to break one. */
+const stallOf = (fencing) => ({ min: 150, max: Math.floor(0.4 * Math.min(...(fencing ? [FENCING_TTL.min] : TTLS), FILE_STALE)) });
 const CALL = { timeout: 10_000, interval: 100, minMs: 5, maxMs: 30, drainMs: 2000, perChannel: 2 };
 /** Pause between two faults of one adapter, in ms. */
 const GAP = { min: 800, max: 3000 };
@@ -70,8 +77,10 @@ const main = async () => {
   if (!existsSync(join(ROOT, 'dist', 'server', 'index.js'))) {
     throw new SetupError('the package is not built: run npm run build first (npm run chaos does it for you)');
   }
-  const replay = `npm run chaos -- --seed ${flags.seed} --seconds ${flags.seconds} --adapter ${flags.adapter} --workers ${flags.workers}${flags.unsafe ? ' --unsafe' : ''}`;
-  print(`chaos: seed ${flags.seed}, ${flags.seconds} s, adapter ${flags.adapter}, ${flags.workers} workers per adapter${flags.unsafe ? ', UNSAFE (no atomize)' : ''}`);
+  const modeFlags = `${flags.unsafe ? ' --unsafe' : ''}${flags.fencing ? ' --fencing' : ''}${flags.unfenced ? ' --unfenced-ledger' : ''}`;
+  const replay = `npm run chaos -- --seed ${flags.seed} --seconds ${flags.seconds} --adapter ${flags.adapter} --workers ${flags.workers}${modeFlags}`;
+  const mode = flags.unsafe ? ', UNSAFE (no atomize)' : flags.fencing ? `, fencing${flags.unfenced ? ', UNFENCED LEDGER (admits every request)' : ''}` : '';
+  print(`chaos: seed ${flags.seed}, ${flags.seconds} s, adapter ${flags.adapter}, ${flags.workers} workers per adapter${mode}`);
   print(`chaos: replay with: ${replay}`);
 
   const t0 = now(); // times in the output count from here
@@ -103,7 +112,27 @@ const main = async () => {
         `last fault before: ${last ? `${last.what} at ${at(last.at)}` : 'none'}`,
     );
   };
-  const ledger = await startLedger({ now });
+  // A stale write accepted: an admitted request whose lock was taken before that of one admitted earlier.
+  const describeStale = ({ channel, entry, newer }) => {
+    const faults = sideOf(channel)?.faults ?? [];
+    const own = faults.filter((f) => f.pid === entry.pid && f.at >= entry.acquiredAt - STALE_TOLERANCE && f.at <= entry.start);
+    const last = faults.filter((fault) => fault.at <= entry.start).pop();
+    const lock = (e) => `token ${e.token}, lock taken at ${at(e.acquiredAt)}`;
+    print(
+      `stale write accepted on ${channel} at ${at(entry.start)}: ${life(entry)} [${lock(entry)}${entry.refusable ? ', the guard would have refused it' : ''}] ` +
+        `was admitted after ${life(newer)} [${lock(newer)}], ${Math.round(newer.acquiredAt - entry.acquiredAt)} ms newer; ` +
+        `${own.length ? `faults of its worker since its lock was taken: ${own.map((f) => `${f.what} at ${at(f.at)}`).join(', ')}; ` : ''}` +
+        `last fault before: ${last ? `${last.what} at ${at(last.at)}` : 'none'}`,
+    );
+  };
+  let fence;
+  if (flags.fencing) {
+    const entry = join(ROOT, 'dist', 'fence', 'index.js');
+    if (!existsSync(entry)) throw new SetupError('the package is built without alova-atomize/fence: run npm run build');
+    const { createFenceGuard } = await import(pathToFileURL(entry).href);
+    fence = { guard: createFenceGuard(), enforce: !flags.unfenced, header: 'x-fencing-token', tolerance: STALE_TOLERANCE };
+  }
+  const ledger = await startLedger({ now, fence });
   cleanups.push(() => void ledger.close());
 
   let redis;
@@ -126,12 +155,14 @@ const main = async () => {
     const channels = ['a', 'b', 'c'].map((c) => `${name}-${c}`);
     const params = rng.fork(`${name}/workers`);
     const configOf = () => {
-      const ttl = params.pick(TTLS);
+      const ttl = flags.fencing ? params.int(FENCING_TTL.min, FENCING_TTL.max) : params.pick(TTLS);
       const adapterOptions =
         name === 'redis'
           ? { host: '127.0.0.1', port: redis.port, keyPrefix: 'chaos:', redlockTTL: ttl, commandTimeout: COMMAND_TIMEOUT }
           : { directory, lockerOptions: { stale: FILE_STALE } };
-      return { adapter: name, adapterOptions, url: ledger.url, channels, loops: params.int(3, 4), seed: params.int(0, 2 ** 31), unsafe: flags.unsafe, ...CALL };
+      const lease = name === 'redis' ? ttl : FILE_STALE;
+      const { unsafe, fencing } = flags;
+      return { adapter: name, adapterOptions, lease, url: ledger.url, channels, loops: params.int(3, 4), seed: params.int(0, 2 ** 31), unsafe, fencing, ...CALL };
     };
     const pool = new Pool({
       name,
@@ -143,10 +174,10 @@ const main = async () => {
       markClosing: ledger.markClosing,
       onFatal: (error) => bail(2, error.message),
     });
-    const kinds = { ...KINDS[name] };
+    const kinds = { ...KINDS[name], ...(flags.fencing ? FENCING_KINDS[name] : {}) };
     if (!redis?.debug) delete kinds['debug-sleep'];
     const side = { name, channels, pool, kinds, schedule: rng.fork(`${name}/schedule`), targets: rng.fork(`${name}/targets`) };
-    sides.push(Object.assign(side, { faults: [], skipped: 0, waits: createWaits() }));
+    sides.push(Object.assign(side, { faults: [], skipped: 0, waits: createWaits(), recent: [] }));
   }
 
   const startLimit = setTimeout(() => bail(2, 'the workers did not start within 30 s'), 30_000);
@@ -158,34 +189,49 @@ const main = async () => {
   const end = begin + flags.seconds * 1000;
   print(`chaos: ${sides.length * flags.workers} workers ready at ${at(begin)}; faults until ${at(end)}`);
   setTimeout(() => bail(2, 'the run did not stop within 30 s after --seconds'), flags.seconds * 1000 + 30_000).unref();
-  ledger.onArrival((entry) => sideOf(entry.channel)?.waits.arrival(entry));
+  // The arrivals of the last seconds are kept, for the faults that count from a moment already past.
+  const RECENT_MS = 10_000;
+  ledger.onArrival((entry) => {
+    const side = sideOf(entry.channel);
+    if (!side) return;
+    side.waits.arrival(entry);
+    side.recent.push(entry);
+    while (side.recent[0].start < entry.start - RECENT_MS) side.recent.shift();
+  });
   const totals = (overlaps) => ({
     n: sides.reduce((sum, side) => sum + ledger.served(side.channels), 0),
     k: sides.reduce((sum, side) => sum + side.faults.length, 0),
     v: overlaps.length,
     t: sides.reduce((sum, side) => sum + side.pool.stats.timeouts, 0),
+    r: sides.reduce((sum, side) => sum + side.pool.stats.refused, 0),
+    s: ledger.stale().length,
   });
   // Provisional: a request still in flight counts until now, and a 'closing' may still come.
   const progress = setInterval(() => {
-    const { n, k, v, t } = totals(ledger.evaluate());
+    const { n, k, v, t, r, s } = totals(ledger.evaluate());
     const each = sides.length > 1 ? ` (${sides.map((side) => `${side.name} ${ledger.served(side.channels)}`).join(', ')})` : '';
-    print(`[${String(Math.round((now() - begin) / 1000)).padStart(4)} s] ${n} acquisitions${each}, ${k} faults, ${v} overlaps, ${t} timeouts`);
+    const fenced = flags.fencing ? `, ${r} stale writes refused, ${s} accepted` : '';
+    print(`[${String(Math.round((now() - begin) / 1000)).padStart(4)} s] ${n} acquisitions${each}, ${k} faults, ${v} overlaps, ${t} timeouts${fenced}`);
   }, PROGRESS_MS);
 
+  const stall = stallOf(flags.fencing);
   const faultLoop = async (side) => {
     for (;;) {
       // Drawn every round whatever happens, so that a seed replays the same kinds at the same times.
       const gap = side.schedule.int(GAP.min, GAP.max);
       const kind = side.schedule.weighted(side.kinds);
-      const stallMs = side.schedule.int(STALL.min, STALL.max);
+      const stallMs = side.schedule.int(stall.min, stall.max);
+      const leaseFactor = flags.fencing ? side.schedule.int(LEASE_FACTOR.min, LEASE_FACTOR.max) / 100 : undefined;
       if (now() + gap >= end) return;
       await sleep(gap);
-      const ctx = { ledger, rng: side.targets, now, redis };
+      const ctx = { ledger, rng: side.targets, now, redis, leaseFactor };
       const fault = await inject(kind, side.pool, ctx, stallMs);
       if (!fault) side.skipped++;
       else {
         side.faults.push(fault);
         side.waits.fault(fault);
+        // A stalled holder's fault started before it was known here: the arrivals since count too.
+        if (fault.replay) for (const entry of side.recent) if (entry.start > fault.at) side.waits.arrival(entry);
         if (flags.verbose) print(`fault: ${side.name} ${fault.what} at ${at(fault.at)}`);
       }
     }
@@ -209,6 +255,10 @@ const main = async () => {
   for (const one of excused.slice(0, OVERLAPS_SHOWN)) describe(one, 'no overlap (ended by a close)');
   if (excused.length > OVERLAPS_SHOWN) print(`(${excused.length - OVERLAPS_SHOWN} further arrivals ended by a close, not shown)`);
   const overlapsOn = (channels) => overlaps.filter((o) => channels.includes(o.channel)).length;
+  const stale = ledger.stale();
+  for (const one of stale.slice(0, OVERLAPS_SHOWN)) describeStale(one);
+  if (stale.length > OVERLAPS_SHOWN) print(`(${stale.length - OVERLAPS_SHOWN} further stale writes accepted, not shown)`);
+  const staleOn = (channels) => stale.filter((o) => channels.includes(o.channel)).length;
 
   for (const side of sides) {
     const { stats } = side.pool;
@@ -221,10 +271,11 @@ const main = async () => {
     print(
       `${side.name}: ${ledger.served(side.channels)} acquisitions, ${side.faults.length} faults` +
         `${side.faults.length ? ` (${countBy(side.faults, (f) => f.kind)})` : ''}, ${overlapsOn(side.channels)} overlaps, ` +
-        `${stats.timeouts} timeouts, longest wait after a fault ${Math.round(wait.ms)} ms${waitText}`,
+        `${stats.timeouts} timeouts, longest wait after a fault ${Math.round(wait.ms)} ms${waitText}` +
+        `${flags.fencing ? `, ${staleOn(side.channels)} stale writes accepted` : ''}`,
     );
     print(
-      `${side.name}: ${stats.ok} calls ok, ${failed} failed${failed ? ` (${[...stats.errors].map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}; ` +
+      `${side.name}: ${stats.ok} calls ok, ${flags.fencing ? `${stats.refused} stale writes refused (409), ` : ''}${failed} failed${failed ? ` (${[...stats.errors].map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}; ` +
         `${stats.spawned} workers spawned, ${stats.crashes} crashed${stats.lastCrash ? ` (last: ${stats.lastCrash})` : ''}, ${side.skipped} faults skipped (no target)`,
     );
     if (closes.length > 0) {
@@ -237,10 +288,12 @@ const main = async () => {
     }
     if (stats.warnings.size > 0) print(`${side.name}: worker warnings: ${[...stats.warnings].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
-  const { n, k, v, t } = totals(overlaps);
+  const { n, k, v, t, s } = totals(overlaps);
   const w = Math.round(Math.max(0, ...[...longest.values()].map((x) => x.ms)));
-  print(`chaos: ${n} acquisitions, ${k} faults, ${v} overlaps, ${t} timeouts, longest wait after a fault ${w} ms`);
-  return v === 0 ? 0 : 1;
+  print(`chaos: ${n} acquisitions, ${k} faults, ${v} overlaps, ${t} timeouts, longest wait after a fault ${w} ms${flags.fencing ? `, ${s} stale writes accepted` : ''}`);
+  // With --fencing, an overlap of a stale request admitted before the newer holder's first one is
+  // not what fencing prevents (chaos/README.md): only a stale write accepted fails the run.
+  return (flags.fencing ? s : v) === 0 ? 0 : 1;
 };
 
 main().then(

@@ -5,6 +5,13 @@
 // { t: 'closing', at, ids } (the time just before close(), on the clock of every process of this
 // machine, and the requests in flight then), close the adapter under the waiting callers, give them
 // `drainMs` to settle, report { t: 'closed' } and exit.
+//
+// With `config.fencing` every call sends its fencing token (header x-fencing-token) and, through
+// `beforeSend`, the time its lock was taken (`acquiredAt`, the ledger's clock). A 409 of the ledger is
+// a stale write refused: reported as { t: 'end', ok: false, refused: true }. The driver may send
+// { t: 'stall', ms, until }: the next acquisition of this process taken before `until` busy-waits
+// the event loop inside `beforeSend` for `ms` (a holder frozen past its lease), after reporting
+// { t: 'stalling', id, channel, token, at, ms }.
 import { createAlova } from 'alova';
 import adapterFetch from 'alova/fetch';
 import { dirname, resolve } from 'node:path';
@@ -41,7 +48,10 @@ const alova = createAlova({
   },
   l2Cache: adapter,
   cacheFor: null,
-  responded: (response) => response.json(),
+  responded: (response) => {
+    if (response.status === 409) throw Object.assign(new Error('stale write refused by the ledger (409)'), { name: 'StaleWriteRefused', refused: true });
+    return response.json();
+  },
 });
 // Warm up the backend connection; a stalled Redis may refuse it, which the loops then meet anyway.
 await adapter.get('chaos-warm-up').catch(() => undefined);
@@ -50,18 +60,35 @@ const rng = createRng(config.seed);
 const pending = new Map(); // call id -> channel
 let open = true;
 let next = 0;
+let stall; // { ms, until } from the driver, until an acquisition takes it
+
+/** --fencing: runs under the locks, right after they were taken, before the request is sent. */
+const beforeSend = (id, channel) => (method, lock) => {
+  const acquiredAt = clock();
+  method.config.params = { ...method.config.params, acquiredAt: acquiredAt.toFixed(3) };
+  if (!stall) return;
+  const { ms, until } = stall;
+  stall = undefined;
+  if (acquiredAt > until) return;
+  send({ t: 'stalling', id, channel, token: lock.tokens[channel], at: clock(), ms });
+  // Frozen: no timer (lease renewal, staleness update), no I/O, no IPC runs until the end.
+  const end = clock() + ms;
+  while (clock() < end);
+};
 
 const call = async (channel, ms) => {
   const id = ++next;
   pending.set(id, channel);
   send({ t: 'start', id, channel });
   const method = alova.Get('/work', { params: { channel, ms, pid: process.pid, id } });
+  const options = { channel, timeout: config.timeout, interval: config.interval };
+  if (config.fencing) Object.assign(options, { fencingHeader: 'x-fencing-token', beforeSend: beforeSend(id, channel) });
   try {
-    await (config.unsafe ? method.send(true) : atomize(method, { channel, timeout: config.timeout, interval: config.interval }));
+    await (config.unsafe ? method.send(true) : atomize(method, options));
     send({ t: 'end', id, ok: true });
   } catch (error) {
     const message = String(error?.message ?? error).split('\n')[0];
-    send({ t: 'end', id, ok: false, name: error?.name ?? 'Error', code: error?.code, message });
+    send({ t: 'end', id, ok: false, name: error?.name ?? 'Error', code: error?.code, message, refused: error?.refused === true });
   } finally {
     pending.delete(id);
     sent.delete(id);
@@ -81,6 +108,7 @@ const loops = Array.from({ length: config.loops }, loop);
 send({ t: 'ready' });
 
 process.on('message', async (message) => {
+  if (message?.t === 'stall') stall = { ms: message.ms, until: message.until };
   if (message?.t !== 'close' || !open) return;
   open = false;
   // Taken and sent right before close(), which aborts the requests in flight before it releases

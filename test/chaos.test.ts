@@ -2,15 +2,17 @@
  * `npm run chaos` end to end, short: the soak runs against the built package (global setup builds
  * dist/) in a child process of its own, and ends with its one-line verdict. Whether the lock keeps
  * overlaps at 0 under faults is the soak's own verdict, printed here, not asserted: this test checks the
- * harness, that its ledger can fail (--unsafe), and the ledger's accounting on a clock of its own.
+ * harness, that its ledger can fail (--unsafe, --unfenced-ledger), and the ledger's accounting on a
+ * clock of its own. With --fencing, no stale write accepted is asserted: the fencing tokens' promise.
  */
 import { request, type ClientRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { runNode, type NodeRun } from './helpers/run-node.js';
 
 const FINAL = /^chaos: (\d+) acquisitions, (\d+) faults, (\d+) overlaps, (\d+) timeouts, longest wait after a fault (\d+) ms$/;
+const FENCED = /^chaos: (\d+) acquisitions, (\d+) faults, (\d+) overlaps, (\d+) timeouts, longest wait after a fault (\d+) ms, (\d+) stale writes accepted$/;
 
-const chaos = (args: string[]): Promise<NodeRun> => runNode(['chaos/run.mjs', ...args], { limit: 30_000 });
+const chaos = (args: string[], limit = 30_000): Promise<NodeRun> => runNode(['chaos/run.mjs', ...args], { limit });
 
 /** The numbers of the last stdout line, which must be the final line. */
 const verdictOf = (outcome: NodeRun) => {
@@ -43,11 +45,43 @@ describe('npm run chaos', () => {
     expect(outcome.code).toBe(1);
   });
 
+  // A holder stalled past its lease sends after the next holder was admitted: the ledger that admits
+  // everything must count it (and, with correct tokens, the guard would have refused it).
+  it('--fencing --unfenced-ledger: stalled holders make stale writes accepted, and the run exits 1', async () => {
+    const outcome = await chaos(['--fencing', '--unfenced-ledger', '--adapter', 'file', '--seconds', '8', '--seed', '3'], 40_000);
+    expect(outcome.stderr).toBe('');
+    const last = outcome.stdout.trimEnd().split('\n').pop()!;
+    expect(last).toMatch(FENCED);
+    const stale = Number(FENCED.exec(last)![6]);
+    console.log(`chaos --fencing --unfenced-ledger --seed 3: ${last} (exit ${outcome.code})`);
+    expect(stale).toBeGreaterThan(0);
+    expect(outcome.stdout).toMatch(/^stale write accepted on file-\w at [\d.]+ s: pid \d+ call \d+ .*the guard would have refused it/m);
+    expect(outcome.code).toBe(1);
+  });
+
+  it('--fencing: both adapters under lease-breaking faults, no stale write accepted, exit 0', async () => {
+    const outcome = await chaos(['--fencing', '--adapter', 'both', '--seconds', '8', '--seed', '1'], 40_000);
+    expect(outcome.stderr).toBe('');
+    const last = outcome.stdout.trimEnd().split('\n').pop()!;
+    console.log(`chaos --fencing --seconds 8 --seed 1: ${last} (exit ${outcome.code})`);
+    expect(last).toMatch(FENCED);
+    const [n, k, , , , stale] = FENCED.exec(last)!.slice(1).map(Number);
+    expect(stale).toBe(0);
+    expect(outcome.code).toBe(0);
+    expect(n).toBeGreaterThan(0);
+    expect(k).toBeGreaterThan(0);
+    expect(outcome.stdout).toMatch(/^chaos: seed 1, 8 s, adapter both, 4 workers per adapter, fencing$/m);
+    expect(outcome.stdout).toMatch(/^redis: \d+ calls ok, \d+ stale writes refused \(409\)/m);
+    expect(outcome.stdout).toMatch(/^file: \d+ calls ok, \d+ stale writes refused \(409\)/m);
+  });
+
   it('a bad flag: one line on stderr, exit 2', async () => {
     const outcome = await chaos(['--adapter', 'memory']);
     expect(outcome.code).toBe(2);
     expect(outcome.stdout).toBe('');
     expect(outcome.stderr).toBe('chaos: --adapter expects redis, file or both, got "memory"\n');
+    const alone = await chaos(['--unfenced-ledger']);
+    expect([alone.code, alone.stderr]).toEqual([2, 'chaos: --unfenced-ledger needs --fencing\n']);
   });
 });
 
