@@ -16,15 +16,15 @@ export const fileBackend = () => {
   };
 };
 
-/** Sends PING and waits at most `ms` for PONG; rejects with a one-line DemoError otherwise. */
-const ping = async (url, ms) => {
+/** A client that gives up at once: `ms` to connect and for each command, no retries. */
+const clientOf = async (url, ms) => {
   let Redis;
   try {
     ({ Redis } = await import('ioredis'));
   } catch {
     throw new DemoError('the Redis run needs ioredis: npm install ioredis');
   }
-  const client = new Redis(url.href, {
+  return new Redis(url.href, {
     lazyConnect: true,
     connectTimeout: ms,
     commandTimeout: ms,
@@ -33,6 +33,11 @@ const ping = async (url, ms) => {
     retryStrategy: () => null,
     disconnectTimeout: 0, // never keep the process alive for a server that does not answer
   });
+};
+
+/** Sends PING and waits at most `ms` for PONG; rejects with a one-line DemoError otherwise. */
+const ping = async (url, ms) => {
+  const client = await clientOf(url, ms);
   let cause; // the socket's error says more than the rejection ("Connection is closed.")
   client.on('error', (error) => void (cause ??= error));
   let timer;
@@ -50,8 +55,29 @@ const ping = async (url, ms) => {
 };
 
 /**
+ * Removes every key under `keyPrefix`: the adapters remove their locks and lines, but keep each
+ * channel's last fencing token (a day), so that tokens keep growing; the demo needs none of it after.
+ */
+const removeKeys = async (url, keyPrefix) => {
+  const client = await clientOf(url, 2000);
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 100);
+      if (keys.length > 0) await client.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+};
+
+/**
  * Redis: checked with a PING first (2 s at most). The demo's keys get a prefix of their own, so it
- * cannot touch anything else on that server, nor another demo running at the same time.
+ * cannot touch anything else on that server, nor another demo running at the same time; they are
+ * removed at the end.
  */
 export const redisBackend = async (url) => {
   await ping(url, 2000);
@@ -60,6 +86,6 @@ export const redisBackend = async (url) => {
     name: 'redis',
     where: `Redis at ${shown(url)}`,
     worker: { kind: 'redis', options: { ...redisOptionsOf(url), keyPrefix } },
-    dispose: () => undefined,
+    dispose: () => removeKeys(url, keyPrefix),
   };
 };

@@ -11,18 +11,22 @@ export const USAGE = `Usage: npm run demo -- [options]      (or: node demo/run.m
 
 Starts a small shop on a free loopback port whose endpoints read, wait, then write (not atomic), and
 lets several processes call it through alova: first without a lock, then with atomize, then with an
-array channel shared by two endpoints. Shows what each run did to the shop's numbers.
+array channel shared by two endpoints; then read and write back (GET, then PUT) with each request
+atomized alone, then under one withLock. Shows what each run did to the shop's numbers. Last, one
+customer freezes past its lock's lease before sending, and the shop refuses its late write by its
+fencing token (HTTP 409), after another customer took the lock over.
 
 Options:
   --workers N      customer processes (default 8)
-  --requests N     requests per process and run (default 25)
+  --requests N     requests per process and run (default 25; GET then PUT: half as many sales)
   --delay MS       the shop's pause between read and write, in ms (default 5)
   --redis URL      lock with Redis (alova-atomize/storage-redis) instead of files,
                    e.g. --redis redis://127.0.0.1:6379 (the server must answer PING within 2 s)
   --json           print only one JSON line with the results (for scripts and tests)
   -h, --help       show this help
 
-Exit code: 0 when every atomized run left exact numbers, 1 otherwise or on a bad option.`;
+Exit code: 0 when every locked run left exact numbers and the shop refused the late write, 1 otherwise
+or on a bad option.`;
 
 const OPTIONS = {
   workers: { type: 'string' },

@@ -20,12 +20,28 @@ interface Run {
   failed: number;
   wrong: number;
   exact: boolean;
+  /** The run's duration, ms. */
+  ms: number;
   lockWait: { p50: number; max: number } | null;
   stock: { start: number; expected: number; actual: number };
   orders?: { count: number; distinct: number };
+  /** GET then PUT runs: the sales (two requests each). */
+  sales?: number;
 }
 
-const resultOf = (outcome: Outcome): { ok: boolean; backend: string; workers: number; requests: number; runs: Run[] } => {
+/** The fencing stage: a holder frozen past its lease writes late, the shop checks its token. */
+interface Fencing {
+  lease: number;
+  refused: boolean;
+  exact: boolean;
+  wrong: number;
+  stock: { start: number; expected: number; actual: number };
+  stalled: { token: number; frozen: number; ok: boolean; error?: string; status: number | null };
+  taker: { token: number; waited: number; ok: boolean };
+  unchecked: { status: number; stock: { from: number; to: number } } | null;
+}
+
+const resultOf = (outcome: Outcome): { ok: boolean; backend: string; workers: number; requests: number; delay: number; runs: Run[]; fencing: Fencing } => {
   const lines = outcome.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!);
 };
@@ -49,10 +65,44 @@ const expectCured = (outcome: Outcome, backend: string): void => {
   expect(locked).toMatchObject({ run: 'atomize', exact: true, wrong: 0, stock: { start: 30, expected: 0, actual: 0 } });
   expect(mixed).toMatchObject({ run: 'mixed', exact: true, wrong: 0, stock: { start: 30, expected: 30, actual: 30 } });
   expect(mixed!.orders).toEqual({ count: 15, distinct: 15 });
+  // Every locked call waited for the lock and measured it; the processes really met at the lock (all
+  // of them lock 'stock'): some call waited at least one whole request of another process, which holds
+  // the lock over the shop's `delay`. No wait is longer than its run.
+  expect(result.delay).toBe(5);
   for (const run of [locked!, mixed!]) {
-    expect(run.lockWait!.p50).toBeGreaterThanOrEqual(0);
-    expect(run.lockWait!.max).toBeGreaterThanOrEqual(run.lockWait!.p50);
+    expect(run.lockWait!.p50).toBeGreaterThan(0);
+    expect(run.lockWait!.max).toBeGreaterThanOrEqual(result.delay);
+    expect(run.lockWait!.max).toBeLessThanOrEqual(run.ms);
   }
+
+  // Read, then write back (GET then PUT /stock, 5 sales of 2 requests per process): each request
+  // atomized alone still loses sales; one withLock around the pair is exact.
+  const [, , , each, block] = result.runs;
+  expect(result.runs).toHaveLength(5);
+  expect(each).toMatchObject({ run: 'read-write', sales: 15, exact: false, stock: { start: 15, expected: 0 } });
+  expect(each!.wrong).toBeGreaterThan(0);
+  expect(each!.wrong).toBe(each!.stock.actual);
+  expect(block).toMatchObject({ run: 'with-lock', sales: 15, exact: true, wrong: 0, stock: { start: 15, expected: 0, actual: 0 } });
+
+  // Fencing: the stalled holder's late write carries an older token than the one the shop admitted
+  // from the holder that took over: refused with 409, the stock exact (one sale). Its own call fails,
+  // with the 409 or with LockLostError, whichever it sees first. Unchecked, the shop would have taken it.
+  const { fencing } = result;
+  expect(fencing).toMatchObject({
+    lease: backend === 'file' ? 2000 : 1000,
+    refused: true,
+    exact: true,
+    wrong: 0,
+    stock: { start: 10, expected: 9, actual: 9 },
+    stalled: { ok: false, status: 409 },
+    taker: { ok: true },
+    unchecked: { status: 200, stock: { from: 9, to: 8 } },
+  });
+  expect(fencing.stalled.error).toMatch(/^(LockLostError: |Error: the shop answered HTTP 409$)/);
+  // The taker waited for the lease to run out, while the stalled holder stayed frozen.
+  expect(fencing.taker.waited).toBeGreaterThan(fencing.lease / 2);
+  expect(fencing.stalled.frozen).toBeGreaterThan(fencing.taker.waited);
+  expect(fencing.taker.token).toBeGreaterThan(fencing.stalled.token);
 };
 
 /** A bad invocation: exit 1, one line on stderr, no stack trace, nothing on stdout. */
@@ -77,15 +127,25 @@ describe('npm run demo (file locks)', () => {
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).not.toContain('\r'); // no live redraws into a pipe
     const lines = outcome.stdout.trimEnd().split('\n');
-    expect(lines.length).toBeLessThanOrEqual(14);
-    for (const n of [1, 2, 3]) expect(lines.filter((line) => line.startsWith(`[${n}/3]`))).toHaveLength(1);
-    expect(lines.find((line) => line.startsWith('[1/3]'))).toMatch(/updates lost/);
-    expect(lines.find((line) => line.startsWith('[2/3]'))).toMatch(/stock 30 → 0: exact/);
-    expect(lines.find((line) => line.startsWith('[3/3]'))).toMatch(/stock 30 → 30, orders 1–15: exact/);
+    expect(lines.length).toBeLessThanOrEqual(26);
+    for (const n of [1, 2, 3, 4, 5, 6]) expect(lines.filter((line) => line.startsWith(`[${n}/6]`))).toHaveLength(1);
+    expect(lines.find((line) => line.startsWith('[1/6]'))).toMatch(/updates lost/);
+    expect(lines.find((line) => line.startsWith('[2/6]'))).toMatch(/stock 30 → 0: exact/);
+    expect(lines.find((line) => line.startsWith('[3/6]'))).toMatch(/stock 30 → 30, orders 1–15: exact/);
+    expect(lines.find((line) => line.startsWith('[4/6]'))).toMatch(/GET then PUT \/stock, each atomized.*stock ends at \d+, not 0: \d+ updates lost$/);
+    expect(lines.find((line) => line.startsWith('[5/6]'))).toMatch(/GET then PUT \/stock, withLock.*stock 15 → 0: exact$/);
+    expect(lines.find((line) => line.startsWith('[6/6]'))).toMatch(/stale write refused \(409\), stock 10 → 9: exact$/);
+    expect(outcome.stdout).toContain('A woke up and sent its buy with the old token: the shop answered 409.');
+    expect(outcome.stdout).toMatch(/A's call failed with (that 409|LockLostError: A saw its lease lost before the answer came)/);
+    expect(outcome.stdout).toContain("Without the fence check, the shop would have accepted A's buy: 200, stock 9 → 8.");
+    expect(lines.find((line) => line.startsWith('GET+PUT, withLock '))).toMatch(/^GET\+PUT, withLock\s+30\s+3\s+0\s/);
+    expect(lines.find((line) => line.startsWith('stalled, fenced '))).toMatch(/^stalled, fenced\s+2\s+2\s+0\s/);
+    expect(lines).toContainEqual(expect.stringMatching(/^Read, then write back: with each request atomized alone, \d+ of 15 sales were lost; under one withLock, none\.$/));
+    expect(lines[lines.length - 1]).toBe('A holder frozen past its lease wrote late with an old fencing token: the shop refused it (409), the stock stayed exact.');
     const header = lines.find((line) => line.startsWith('run '));
     expect(header).toMatch(/requests\s+processes\s+wrong\s+time\s+lock wait p50\s+max/);
     expect(lines.find((line) => line.startsWith('atomize '))).toMatch(/^atomize\s+30\s+3\s+0\s+\d+\.\d s\s+\d+(\.\d)? ms\s+\d+(\.\d)? ms$/);
-    expect(lines[lines.length - 1]).toMatch(/^Without a lock, \d+ of 30 updates were lost; with atomize \(file locks\), none\.$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^Without a lock, \d+ of 30 updates were lost; with atomize \(file locks\), none\.$/));
   });
 
   it('--help describes the options and exits 0', async () => {
