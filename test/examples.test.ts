@@ -37,7 +37,9 @@ describe('examples/http-service-redis.mjs', () => {
     const { Redis } = await import('ioredis');
     const client = new Redis(redis.port, '127.0.0.1');
     try {
-      expect(await client.keys('example-shop:*')).toEqual([]); // every lock released
+      // Every lock released, every line left; only the channels' last fencing tokens stay (a day, by design).
+      const left = await client.keys('example-shop:*');
+      expect(left.filter((key) => !key.startsWith('example-shop:fence:'))).toEqual([]);
     } finally {
       client.disconnect();
     }

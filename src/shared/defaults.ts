@@ -12,7 +12,7 @@ export const ATOMIZE_DEFAULTS = Object.freeze({
   queue: true,
 });
 
-/** `FileStorageAdapter` options (`lockerOptions` and `notify`). */
+/** `FileStorageAdapter` options (`lockerOptions`, `notify`, `fair`, file modes and the cache sweep). */
 export const FILE_STORAGE_DEFAULTS = Object.freeze({
   /**
    * Milliseconds after its last renewal when a lock counts as abandoned (its holder died) and may be
@@ -39,6 +39,30 @@ export const FILE_STORAGE_DEFAULTS = Object.freeze({
    * @default true
    */
   fair: true,
+  /**
+   * Mode of every file the adapter creates (cache entries, tickets, fencing tokens): owner only, so
+   * other users of the machine cannot read the cache. The process umask applies on top.
+   * @default 0o600
+   */
+  fileMode: 0o600,
+  /**
+   * Mode of every folder the adapter creates (its directory when missing, `cache/`, `locks/`,
+   * `lines/`, `fences/` and the folders in them). The process umask applies on top.
+   * @default 0o700
+   */
+  dirMode: 0o700,
+  /**
+   * Milliseconds between two sweeps of expired cache entries, at least; a sweep starts when the
+   * process writes to the cache (`set`), never from a timer.
+   * @default 5000
+   */
+  sweepInterval: 5000,
+  /**
+   * Cache entries a sweep reads at most (and about 4 MiB); 0 turns the sweep off (expired entries are
+   * then removed only when read).
+   * @default 200
+   */
+  sweepBatch: 200,
 });
 
 /** `RedisStorageAdapter` options. */
@@ -60,4 +84,9 @@ export const REDIS_STORAGE_DEFAULTS = Object.freeze({
    * bound the locker puts on its own commands on any connection (also one passed as `client`). @default 1000
    */
   commandTimeout: 1000,
+  /**
+   * Whether quorum entries inherit the top-level `username` / `password`: `'own'` (only what each entry
+   * gives itself) or `'inherit'`. @default 'own'
+   */
+  quorumCredentials: 'own' as 'own' | 'inherit',
 });

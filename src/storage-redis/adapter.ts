@@ -21,7 +21,7 @@ const dbOf = (client: RedisClient): number => (client.isCluster ? 0 : (client.op
  * lock for `atomize` at `adapter.locker` (Redlock, over one server or a quorum of independent ones).
  */
 export class RedisStorageAdapter implements AlovaGlobalCacheAdapter {
-  /** The ioredis instance that holds the cache. */
+  /** The ioredis instance that holds the cache (opened at its first command when the adapter opened it). */
   readonly client: RedisClient;
   /** The lock `atomize` uses. */
   readonly locker: RedisLocker;
@@ -35,11 +35,16 @@ export class RedisStorageAdapter implements AlovaGlobalCacheAdapter {
     const resolved = resolveOptions(options);
     const bound = resolved.commandTimeout + SLACK_MS;
     const main = resolved.main ? openLink(resolved.main) : undefined;
-    const opened = resolved.quorum ? resolved.quorum.map((target) => openLink(target, true)) : [main!];
-    const cacheLink = main ?? openLink(resolved.quorum![0]!);
+    const opened = resolved.quorum ? resolved.quorum.map((target) => openLink(target, 'voter')) : [main!];
+    // The cache has a connection of its own wherever the adapter opens connections, so that a large
+    // value on the wire never holds up the lock's commands (renewals above all). A given `client` is
+    // shared by both.
+    let cacheLink: Link;
+    if (resolved.quorum) cacheLink = main ?? openLink(resolved.quorum[0]!, 'cache');
+    else cacheLink = main!.owned ? openLink(resolved.main!, 'cache') : main!;
     let voters: Link[];
     try {
-      voters = chooseVoters(opened, main, resolved.filter, bound);
+      voters = chooseVoters(opened, cacheLink, resolved.filter, bound);
     } catch (error) {
       void cacheLink.close(bound);
       throw error;
@@ -72,17 +77,21 @@ export class RedisStorageAdapter implements AlovaGlobalCacheAdapter {
     this.client = cacheLink.client;
     this.keyPrefix = resolved.keyPrefix;
     this.locker = new RedisLocker(ctx, resolved.keyPrefix, resolved.notify ? new ReleaseNotifier(voters) : undefined);
-    this.#cache = new RedisCache(cacheLink, resolved.keyPrefix);
+    this.#cache = new RedisCache(cacheLink, resolved.keyPrefix, resolved.commandTimeout);
     this.#links = [...new Set([cacheLink, ...voters])];
     this.#bound = bound;
   }
 
-  /** Stores `value` as JSON; alova's `[data, expireTimestamp, ...]` records expire at their timestamp. */
+  /**
+   * Stores `value` as JSON; alova's `[data, expireTimestamp, ...]` records expire at their timestamp
+   * (one already past removes the entry). A value JSON cannot represent rejects with a TypeError
+   * (`ERR_ATOMIZE_INVALID_VALUE`); a failure of Redis with a `CacheError`.
+   */
   set(key: string, value: unknown): Promise<void> {
     return this.#cache.set(key, value);
   }
 
-  /** The stored value, or `undefined`. */
+  /** The stored value, or `undefined` (also for an entry that is not JSON: someone else wrote it). */
   get<T = unknown>(key: string): Promise<T | undefined> {
     return this.#cache.get<T>(key);
   }

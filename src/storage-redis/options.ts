@@ -11,7 +11,10 @@ export type RedisTarget = RedisClient | RedisOptions | string;
 
 /** Options of {@link RedisStorageAdapter}: ioredis connection options plus the adapter's own. */
 export interface RedisStorageAdapterOptions extends Omit<RedisOptions, 'keyPrefix'> {
-  /** Prefix of every key the adapter writes (the adapter prefixes keys itself). @default 'alova:' */
+  /**
+   * Prefix of every key the adapter writes (the adapter prefixes keys itself); not empty, so that the
+   * adapter's keys (and what `clear()` removes) are told apart from other applications'. @default 'alova:'
+   */
   keyPrefix?: string;
   /** Redis Cluster startup nodes: the adapter opens `new Cluster(nodes, options)`. */
   nodes?: ClusterNode[];
@@ -22,8 +25,20 @@ export interface RedisStorageAdapterOptions extends Omit<RedisOptions, 'keyPrefi
   /**
    * Independent Redis servers that vote on every lock (Redlock quorum: a majority must agree). Without
    * `client`, `nodes`, `host`, `port` or `path`, the cache lives on the first of them.
+   *
+   * An entry given as ioredis options or a `redis://` URL inherits the ioredis options given at the top
+   * level (`db`, `tls`, `connectTimeout`, `retryStrategy`, …, and `commandTimeout`), except the address
+   * (`host`, `port`, `path`) and, unless `quorumCredentials` is `'inherit'`, the credentials
+   * (`username`, `password`); what the entry (or its URL) gives itself wins. An ioredis instance
+   * inherits nothing.
    */
   quorum?: RedisTarget[];
+  /**
+   * Whether quorum entries inherit the top-level `username` and `password`: `'own'` (each entry
+   * authenticates only with the credentials it gives itself, in its options or URL), or `'inherit'`
+   * (entries that give none use the top-level ones). @default 'own'
+   */
+  quorumCredentials?: 'own' | 'inherit';
   /** Settings of `@sesamecare-oss/redlock` (`driftFactor`, `db`, ...); retries are always off (atomize waits). */
   redlockOptions?: RedlockSettings;
   /** Keeps only the voting clients for which it returns true. */
@@ -76,14 +91,15 @@ const targetOf = (value: unknown, shared: RedisOptions, option: string): Target 
 };
 
 const ADDRESS_KEYS = ['host', 'port', 'path'] as const;
+const CREDENTIAL_KEYS = ['username', 'password'] as const;
 
 /** Checks the adapter options and applies the defaults; throws a `TypeError` naming the bad option. */
 export const resolveOptions = (input: RedisStorageAdapterOptions = {}): ResolvedOptions => {
   if (input === null || typeof input !== 'object') throw bad('options', input, 'an object');
   const d = REDIS_STORAGE_DEFAULTS;
-  const { keyPrefix = d.keyPrefix, nodes, options, client, quorum, redlockOptions = {}, redlockFilter, ...rest } = input;
+  const { keyPrefix = d.keyPrefix, nodes, options, client, quorum, quorumCredentials = d.quorumCredentials, redlockOptions = {}, redlockFilter, ...rest } = input;
   const { redlockTTL: ttl = d.redlockTTL, notify = d.notify, fair = d.fair, commandTimeout = d.commandTimeout, ...redisOptions } = rest;
-  if (typeof keyPrefix !== 'string') throw bad('keyPrefix', keyPrefix, 'a string');
+  if (typeof keyPrefix !== 'string' || keyPrefix === '') throw bad('keyPrefix', keyPrefix, 'a non-empty string');
   if (!Number.isInteger(ttl) || ttl <= 0) throw bad('redlockTTL', ttl, 'a positive integer number of milliseconds');
   if (typeof notify !== 'boolean') throw bad('notify', notify, 'a boolean');
   if (typeof fair !== 'boolean') throw bad('fair', fair, 'a boolean');
@@ -96,9 +112,13 @@ export const resolveOptions = (input: RedisStorageAdapterOptions = {}): Resolved
   if (nodes !== undefined && (!Array.isArray(nodes) || nodes.length === 0)) throw bad('nodes', nodes, 'a non-empty array of cluster nodes');
   if (client && nodes) throw bad('nodes', nodes, 'either `client` or `nodes`, not both');
   if (quorum !== undefined && (!Array.isArray(quorum) || quorum.length === 0)) throw bad('quorum', quorum, 'a non-empty array');
+  if (quorumCredentials !== 'own' && quorumCredentials !== 'inherit') throw bad('quorumCredentials', quorumCredentials, "'own' or 'inherit'");
 
+  // What a quorum entry inherits: the top-level ioredis options but the address, and the credentials
+  // only when asked (a server of the quorum has passwords of its own).
   const shared: RedisOptions = { ...redisOptions, commandTimeout };
   for (const key of ADDRESS_KEYS) delete shared[key];
+  if (quorumCredentials === 'own') for (const key of CREDENTIAL_KEYS) delete shared[key];
   const quorumTargets = quorum?.map((entry, i) => targetOf(entry, shared, `quorum[${i}]`));
   const hasAddress = ADDRESS_KEYS.some((key) => redisOptions[key] !== undefined);
   let main: Target | undefined;

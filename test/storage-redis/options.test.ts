@@ -10,7 +10,7 @@ const lazy = { host: '127.0.0.1', port: 1, lazyConnect: true } as const;
 
 describe('RedisStorageAdapter options', () => {
   it('has frozen defaults', () => {
-    expect(REDIS_STORAGE_DEFAULTS).toEqual({ keyPrefix: 'alova:', redlockTTL: 5000, notify: true, fair: true, commandTimeout: 1000 });
+    expect(REDIS_STORAGE_DEFAULTS).toEqual({ keyPrefix: 'alova:', redlockTTL: 5000, notify: true, fair: true, commandTimeout: 1000, quorumCredentials: 'own' });
     expect(Object.isFrozen(REDIS_STORAGE_DEFAULTS)).toBe(true);
   });
 
@@ -29,6 +29,8 @@ describe('RedisStorageAdapter options', () => {
     ['notify', { notify: 'yes' as unknown as boolean }],
     ['fair', { fair: 1 as unknown as boolean }],
     ['keyPrefix', { keyPrefix: 3 as unknown as string }],
+    ['keyPrefix', { keyPrefix: '' }],
+    ['quorumCredentials', { quorum: ['redis://127.0.0.1:7001'], quorumCredentials: 'all' as 'own' }],
     ['commandTimeout', { commandTimeout: -1 }],
     ['client', { client: {} as Redis }],
     ['quorum', { quorum: [] }],

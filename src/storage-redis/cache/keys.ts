@@ -6,26 +6,50 @@ import type { Link } from '../connection/link.js';
  * `${prefix}roll:{${name}}`; the release notification of a lock is published on a pub/sub channel
  * named like the lock's full key.
  *
- * Names are user data: `%`, `{` and `}` are percent-encoded, so a name can never close the prefix's
- * namespace nor choose a Redis Cluster hash tag of its own. A channel's lock and line share the hash tag
- * `{name}`, so they live in one slot (a prefix with a hash tag of its own, e.g. `'{app}:'`, keeps every
- * key in one slot instead). The encoding is one-to-one: two names never share a key.
+ * Names are user data, written percent-encoded so that two names never share a key:
+ * - `%` → `%25`, `{` → `%7B`, `}` → `%7D`: a name can never choose a Redis Cluster hash tag of its
+ *   own, nor imitate an escape;
+ * - a lone UTF-16 surrogate (one not part of a pair) → `%` and its code in 4 upper-case hex digits
+ *   (`%D800` … `%DFFF`): Redis keys are UTF-8, where every lone surrogate would become U+FFFD, so
+ *   `a\uD800` and `a\uDC00` would otherwise be one key;
+ * - in cache names only, `:` → `%3A`: a cache key is then exactly `${prefix}cache:` and a remainder
+ *   without `:`, while every key another adapter writes under a longer prefix (`${prefix}cache:x:`,
+ *   say) has a `kind:` part after that prefix. So `clear()` can tell this adapter's entries from
+ *   anyone else's (see {@link isOwnCacheKey}). Lock, line, roll and fence keys keep `:` as it is.
+ * Decoding is unambiguous: after `%`, a `D` starts a 4-digit surrogate code; `2`, `7` and `3` start
+ * the 2-digit escapes `%25`, `%7B`, `%7D`, `%3A`.
+ *
+ * A channel's lock and line share the hash tag `{name}`, so they live in one slot (a prefix with a
+ * hash tag of its own, e.g. `'{app}:'`, keeps every key in one slot instead).
  */
 
-const encodeName = (name: string): string => name.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D'));
+const LONE_SURROGATE = '[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]';
+const CHANNEL_ESCAPES = new RegExp(`[%{}]|${LONE_SURROGATE}`, 'g');
+const CACHE_ESCAPES = new RegExp(`[%{}:]|${LONE_SURROGATE}`, 'g');
 
-export const cacheKey = (prefix: string, name: string): string => `${prefix}cache:${encodeName(name)}`;
+const escapeUnit = (unit: string): string => {
+  const code = unit.charCodeAt(0);
+  return `%${code.toString(16).toUpperCase().padStart(code > 0xff ? 4 : 2, '0')}`;
+};
 
-export const lockKey = (prefix: string, channel: string): string => `${prefix}lock:{${encodeName(channel)}}`;
+const encodeChannel = (name: string): string => name.replace(CHANNEL_ESCAPES, escapeUnit);
+
+const encodeCacheName = (name: string): string => name.replace(CACHE_ESCAPES, escapeUnit);
+
+const CACHE_KIND = 'cache:';
+
+export const cacheKey = (prefix: string, name: string): string => `${prefix}${CACHE_KIND}${encodeCacheName(name)}`;
+
+export const lockKey = (prefix: string, channel: string): string => `${prefix}lock:{${encodeChannel(channel)}}`;
 
 /** The line of waiters of a channel, in the lock's slot. */
-export const lineKey = (prefix: string, channel: string): string => `${prefix}line:{${encodeName(channel)}}`;
+export const lineKey = (prefix: string, channel: string): string => `${prefix}line:{${encodeChannel(channel)}}`;
 
 /** The liveness roll of a channel's waiters, in the lock's slot. */
-export const rollKey = (prefix: string, channel: string): string => `${prefix}roll:{${encodeName(channel)}}`;
+export const rollKey = (prefix: string, channel: string): string => `${prefix}roll:{${encodeChannel(channel)}}`;
 
 /** The fencing tokens of a channel (the last one given, and to whom), in the lock's slot. */
-export const fenceKey = (prefix: string, channel: string): string => `${prefix}fence:{${encodeName(channel)}}`;
+export const fenceKey = (prefix: string, channel: string): string => `${prefix}fence:{${encodeChannel(channel)}}`;
 
 /** The Redis Cluster hash tag of `key`: what its slot is computed from. */
 const hashTagOf = (key: string): string => {
@@ -47,8 +71,21 @@ export const isSlotSafe = (fullPrefix: string): boolean => {
 /** Escapes glob metacharacters, for SCAN MATCH. */
 const escapeGlob = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 
-/** SCAN MATCH pattern of every cache key of `prefix` (as the server sees them, after `clientPrefix`). */
-export const cachePattern = (clientPrefix: string, prefix: string): string => `${escapeGlob(clientPrefix + prefix)}cache:*`;
+/** SCAN MATCH pattern of every cache key of `fullPrefix` (the client's own keyPrefix, then the adapter's). */
+export const cachePattern = (fullPrefix: string): string => `${escapeGlob(fullPrefix)}${CACHE_KIND}*`;
+
+/** What {@link encodeCacheName} can give: no `:`, `{`, `}`, and `%` only in one of its escapes. */
+const ENCODED_CACHE_NAME = /^(?:[^%{}:]|%(?:25|7B|7D|3A|D[89A-F][0-9A-F]{2}))*$/;
+
+/**
+ * True when `key` (as the server has it, `fullPrefix` included) is a cache entry this prefix wrote:
+ * `${fullPrefix}cache:` and an encoded name. A key of an adapter whose prefix merely starts with
+ * `${fullPrefix}cache:` has a `:` in that remainder (its own `cache:`, `lock:`, …), so it is not.
+ */
+export const isOwnCacheKey = (key: string, fullPrefix: string): boolean => {
+  const start = fullPrefix + CACHE_KIND;
+  return key.startsWith(start) && ENCODED_CACHE_NAME.test(key.slice(start.length));
+};
 
 /** The pub/sub channel the release of `key` is announced on, as `link`'s server sees it. */
 export const notifyChannelOf = (link: Link, key: string): string => (link.client.options.keyPrefix ?? '') + key;

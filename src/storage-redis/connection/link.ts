@@ -17,7 +17,10 @@ export interface Link {
   readonly pending: boolean;
   /** Not ready, and the last connection attempt failed: commands would only wait for a timeout. */
   readonly down: boolean;
-  /** Stops listening; quits the connection when owned (bounded by `ms`, then disconnects). */
+  /**
+   * Stops listening; quits the connection when owned (bounded by `ms`, then disconnects), leaving on it
+   * a no-op 'error' listener for good. Idempotent.
+   */
   close(ms: number): Promise<void>;
 }
 
@@ -54,6 +57,19 @@ export const linkOf = (client: RedisClient, owned: boolean): Link => {
   client.on('ready', onReady);
   const onEnd = attempted;
   client.once('end', onEnd);
+  let closing: Promise<void> | undefined;
+  const close = async (ms: number): Promise<void> => {
+    if (owned) {
+      // A socket still failing (a TLS handshake with a plain server, a server that never answered)
+      // may report its error after we gave up on it, even after 'end': a connection of ours keeps a
+      // no-op listener for good (it is never used again), so ioredis never logs "Unhandled error event".
+      client.on('error', ignore);
+      await quitWithin(client, ms);
+    }
+    client.off('error', onError);
+    client.off('ready', onReady);
+    client.off('end', onEnd);
+  };
   return {
     client,
     owned,
@@ -68,11 +84,8 @@ export const linkOf = (client: RedisClient, owned: boolean): Link => {
       return lastError !== undefined && client.status !== 'ready';
     },
     settled,
-    close: async (ms) => {
-      if (owned) await quitWithin(client, ms);
-      client.off('error', onError);
-      client.off('ready', onReady);
-      client.off('end', onEnd);
-    },
+    close: (ms) => (closing ??= close(ms)),
   };
 };
+
+const ignore = (): void => undefined;

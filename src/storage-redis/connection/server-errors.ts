@@ -2,8 +2,13 @@
 import { LockerUnavailableError } from '../../shared/errors.js';
 import type { Link } from './link.js';
 
-/** Replies that no retry can mend: credentials, permissions, a cluster node used as a single server. */
-const CONFIG = /^(NOAUTH|WRONGPASS|NOPERM)\b|invalid password|invalid username-password|cluster support disabled|^MOVED\b/i;
+/**
+ * Replies that no retry can mend: credentials, permissions, a cluster node used as a single server.
+ * An ACL denial inside a script does not start with `NOPERM` on Redis 7.0 (`ERR The user executing the
+ * script can't run this command …`, `… can't access at least one of the keys …`): it counts too.
+ */
+const CONFIG =
+  /^(NOAUTH|WRONGPASS|NOPERM)\b|\bNOPERM\b|user executing the script can't|invalid password|invalid username-password|cluster support disabled|^MOVED\b/i;
 
 /** ioredis wraps a cluster's failure to load its slots around the node's own error. */
 export const rootOf = (error: unknown): unknown => (error as { lastNodeError?: unknown } | null)?.lastNodeError ?? error;

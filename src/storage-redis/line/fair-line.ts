@@ -2,9 +2,9 @@ import { Lock } from '@sesamecare-oss/redlock';
 import { randomUUID } from 'node:crypto';
 import type { LockHandle, WaitTicket } from '../../shared/contract.js';
 import { ATOMIZE_DEFAULTS } from '../../shared/defaults.js';
-import { describe } from '../../shared/errors.js';
+import { LockerConfigError, describe } from '../../shared/errors.js';
 import { fenceKey, lineKey, lockKey, notifyChannelOf, rollKey } from '../cache/keys.js';
-import { reasonOf, unavailable } from '../connection/server-errors.js';
+import { isConfigError, reasonOf, rootOf, unavailable } from '../connection/server-errors.js';
 import { within } from '../connection/within.js';
 import type { LockContext } from '../lock/lock-context.js';
 import { RedisLockHandle } from '../lock/lock-handle.js';
@@ -73,6 +73,8 @@ export class FairLine {
       // Unknown outcome: maybe queued, maybe handed the lock. The end of the wait cleans it up.
       if (waiting && !waiting.ended) waiting.maybeQueued = true;
       else void this.#leave(keys, token);
+      // Refused credentials or permissions (`NOPERM`): no retry can mend that, atomize fails at once.
+      if (isConfigError(error)) throw new LockerConfigError(`Redis refused the lock commands for channel ${describe(channel)}: ${reasonOf(link, error)}`, rootOf(error));
       throw unavailable(`lock channel ${describe(channel)}`, [reasonOf(link, error)], error);
     } finally {
       this.#attempts.delete(attempt);

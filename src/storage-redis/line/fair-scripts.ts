@@ -13,6 +13,11 @@ import type { RedisClient } from '../options.js';
  * alive: the grantee confirms it with its next attempt, which sets its own lease. A grantee that died
  * or stalls lets the grant run out after at most its liveness window, never a lease.
  *
+ * Notifications are published with `redis.pcall`, their failure ignored: a user without permission
+ * on the channel (Redis 7 gives new ACL users none) loses only the notification, never the release or
+ * the grant already written (waiters poll anyway). The script names carry a version: a client shared
+ * with an older copy of this package, which defined its own scripts under the older names, runs ours.
+ *
  * Every grant (a free lock taken, or handed to a waiter) gets a fencing token, in the same script:
  * `max(last + 1, TIME in µs)`, so it is above every earlier token of the channel, also when the fence
  * was lost with every other key (a restart without persistence), as long as the clock does not go back.
@@ -57,7 +62,7 @@ local function grant(head, aliveUntil, pub)
   issue(head)
   redis.call('ZREM', lineKey, head)
   redis.call('SET', lockKey, head, 'PX', math.ceil(aliveUntil - nowMs))
-  if pub ~= '' then redis.call('PUBLISH', pub, 'grant:' .. head) end
+  if pub ~= '' then redis.pcall('PUBLISH', pub, 'grant:' .. head) end
 end
 `;
 
@@ -111,7 +116,7 @@ if head then
   grant(head, aliveUntil, pub)
 else
   redis.call('DEL', lockKey)
-  if pub ~= '' then redis.call('PUBLISH', pub, 'free:' .. token) end
+  if pub ~= '' then redis.pcall('PUBLISH', pub, 'free:' .. token) end
 end
 return 1
 `;
@@ -135,11 +140,11 @@ const overFairKeys =
 /** Args: token, lease ms, line ttl ms, pub, '1' or '0' (queue), liveness window ms. */
 export const fairAcquire = overFairKeys(
   defineScript<[db: number | '', token: string, lease: number, lineTtl: number, pub: string, queue: '1' | '0', window: number]>(
-    'alovaAtomizeFairAcquire3',
+    'alovaAtomizeFairAcquire4',
     4,
     ACQUIRE,
   ),
 );
 
 /** Args: token, pub. */
-export const fairRelease = overFairKeys(defineScript<[db: number | '', token: string, pub: string]>('alovaAtomizeFairRelease3', 4, RELEASE));
+export const fairRelease = overFairKeys(defineScript<[db: number | '', token: string, pub: string]>('alovaAtomizeFairRelease4', 4, RELEASE));

@@ -5,6 +5,8 @@ import { defineScript } from '../connection/define-script.js';
  * a notification channel is given) publishes the value there. An expired key counts as released
  * (returns 1 and notifies); a key held by someone else is left alone (returns 0, no notification).
  * Locks live in the database Redlock selects, so the script selects it too (ignored on a cluster).
+ * The notification is published with `redis.pcall`, its failure ignored: a user without permission on
+ * the channel loses only the notification, not the release (waiters poll anyway).
  */
 const RELEASE = `
 local lockKey = KEYS[1]
@@ -13,9 +15,9 @@ redis.pcall('SELECT', tonumber(db))
 local current = redis.call('GET', lockKey)
 if current and current ~= token then return 0 end
 if current then redis.call('DEL', lockKey) end
-if pub ~= '' then redis.call('PUBLISH', pub, token) end
+if pub ~= '' then redis.pcall('PUBLISH', pub, token) end
 return 1
 `;
 
 /** Keys: the lock. Args: db, the holder's value, pub/sub channel or ''. */
-export const releaseScript = defineScript<[db: number, token: string, pub: string]>('alovaAtomizeRelease', 1, RELEASE);
+export const releaseScript = defineScript<[db: number, token: string, pub: string]>('alovaAtomizeRelease2', 1, RELEASE);
