@@ -39,6 +39,31 @@ export interface FileStorageAdapterOptions {
    * @default true
    */
   fair?: boolean;
+  /**
+   * Mode of the files the adapter creates (cache entries, tickets, fencing tokens); it must let the
+   * owner read and write (0o600 to 0o777). The process umask applies on top.
+   * @default 0o600
+   */
+  fileMode?: number;
+  /**
+   * Mode of the folders the adapter creates (its directory when missing, `cache/`, `locks/`, `lines/`,
+   * `fences/` and the folders in them); it must give the owner all rights (0o700 to 0o777). The
+   * process umask applies on top. Every process that shares the directory needs write access to it.
+   * @default 0o700
+   */
+  dirMode?: number;
+  /**
+   * Milliseconds between two sweeps of expired cache entries, at least (a sweep starts when the
+   * process writes to the cache, never from a timer).
+   * @default 5000
+   */
+  sweepInterval?: number;
+  /**
+   * Cache entries a sweep reads at most (and about 4 MiB); 0 turns the sweep off (expired entries are
+   * then removed only when read).
+   * @default 200
+   */
+  sweepBatch?: number;
 }
 
 /** Options after checking, with absolute paths. */
@@ -54,6 +79,10 @@ export interface FileSettings {
   readonly fs: typeof fs;
   readonly notify: boolean;
   readonly fair: boolean;
+  readonly fileMode: number;
+  readonly dirMode: number;
+  readonly sweepInterval: number;
+  readonly sweepBatch: number;
 }
 
 const bad = (option: string, value: unknown, expected: string): TypeError =>
@@ -69,6 +98,13 @@ const milliseconds = (option: string, value: unknown, fallback: number): number 
   throw bad(option, value, 'a positive finite number of milliseconds');
 };
 
+/** A file or folder mode: an integer up to 0o777 with at least the `owner` bits (0o600 or 0o700). */
+const mode = (option: string, value: unknown, fallback: number, owner: number): number => {
+  if (value === undefined) return fallback;
+  if (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0o777 && ((value as number) & owner) === owner) return value as number;
+  throw bad(option, value, `a mode from 0o${owner.toString(8)} to 0o777 that gives the owner at least 0o${owner.toString(8)}`);
+};
+
 /** Checks the options and applies the defaults; throws a coded `TypeError` naming a bad option. */
 export const resolveOptions = (options: FileStorageAdapterOptions): FileSettings => {
   if (options === null || typeof options !== 'object') throw bad('options', options, 'an object with `directory`');
@@ -77,6 +113,8 @@ export const resolveOptions = (options: FileStorageAdapterOptions): FileSettings
   if (lockerOptions === null || typeof lockerOptions !== 'object') throw bad('lockerOptions', lockerOptions, 'an object');
   if (typeof notify !== 'boolean') throw bad('notify', notify, 'a boolean');
   if (typeof fair !== 'boolean') throw bad('fair', fair, 'a boolean');
+  const { sweepBatch = FILE_STORAGE_DEFAULTS.sweepBatch } = options;
+  if (!Number.isSafeInteger(sweepBatch) || sweepBatch < 0) throw bad('sweepBatch', sweepBatch, 'a whole number of entries, 0 or more (0: no sweep)');
   const root = resolve(directory);
   return {
     cacheFolder: join(root, 'cache'),
@@ -88,5 +126,9 @@ export const resolveOptions = (options: FileStorageAdapterOptions): FileSettings
     fs: (lockerOptions.fs as typeof fs | undefined) ?? fs,
     notify,
     fair,
+    fileMode: mode('fileMode', options.fileMode, FILE_STORAGE_DEFAULTS.fileMode, 0o600),
+    dirMode: mode('dirMode', options.dirMode, FILE_STORAGE_DEFAULTS.dirMode, 0o700),
+    sweepInterval: milliseconds('sweepInterval', options.sweepInterval, FILE_STORAGE_DEFAULTS.sweepInterval),
+    sweepBatch,
   };
 };

@@ -2,7 +2,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileStorageAdapter } from '../../src/storage-file/index.js';
-import { cleanup, spawnFixture, tempDir } from './helpers.js';
+import { cleanup, spawnFixture, tempDir, waitFor } from './helpers.js';
 
 afterAll(cleanup);
 
@@ -10,7 +10,7 @@ describe('FileStorageAdapter as l2Cache', () => {
   it('stores JSON values by key; a missing key gives undefined', async () => {
     const adapter = new FileStorageAdapter({ directory: join(tempDir('cache'), 'deep', 'er') });
     expect(await adapter.get('nope')).toBeUndefined();
-    const value = [{ data: [1, 'two', null], nested: { ok: true } }, 1234567890, 'tag'];
+    const value = [{ data: [1, 'two', null], nested: { ok: true } }, Date.now() + 60_000, 'tag']; // an alova record, not expired
     await adapter.set('["GET","/api/user?id=1",{},null]', value);
     expect(await adapter.get('["GET","/api/user?id=1",{},null]')).toEqual(value);
     await adapter.set('["GET","/api/user?id=1",{},null]', 'replaced');
@@ -18,8 +18,10 @@ describe('FileStorageAdapter as l2Cache', () => {
     await adapter.remove('["GET","/api/user?id=1",{},null]');
     expect(await adapter.get('["GET","/api/user?id=1",{},null]')).toBeUndefined();
     await expect(adapter.remove('never-set')).resolves.toBeUndefined();
-    await adapter.set('undefined value', undefined);
-    expect(await adapter.get('undefined value')).toBeUndefined();
+    // `undefined` is no JSON value: refused (use remove), the entry left as it was.
+    await adapter.set('undefined value', 'kept');
+    await expect(adapter.set('undefined value', undefined)).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_ATOMIZE_INVALID_VALUE' });
+    expect(await adapter.get('undefined value')).toBe('kept');
   });
 
   it('another adapter on the same directory (another process) reads the same entries', async () => {
@@ -40,7 +42,7 @@ describe('FileStorageAdapter as l2Cache', () => {
     expect(await adapter.get('a')).toBeUndefined();
     expect(await adapter.get('x'.repeat(500))).toBeUndefined();
     expect(readdirSync(join(directory, 'cache')).sort()).toEqual(['README', 'notes.json']);
-    expect(readdirSync(directory).sort()).toEqual(['cache', 'locks', 'user.json']);
+    expect(readdirSync(directory).sort()).toEqual(['cache', 'fences', 'locks', 'user.json']);
     expect(readdirSync(join(directory, 'locks'))).toEqual(['e-held.lock']);
     await handle!.release();
     await adapter.close();
@@ -59,6 +61,31 @@ describe('FileStorageAdapter as l2Cache', () => {
     expect(again).not.toBeNull();
     await again!.release();
     await adapter.clear();
+  });
+
+  it('reads a corrupt entry (garbage, or cut short) as a miss with a warning; the next set replaces it', async () => {
+    const directory = tempDir('corrupt');
+    const adapter = new FileStorageAdapter({ directory });
+    const warnings: Array<Error & { code?: string }> = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      for (const [i, garbage] of ['{"half": [1, 2', 'not json at all', ''].entries()) {
+        const key = `entry ${i}`;
+        const before = i === 0 ? [] : readdirSync(join(directory, 'cache'));
+        await adapter.set(key, { kept: i });
+        const file = readdirSync(join(directory, 'cache')).find((name) => !before.includes(name))!;
+        writeFileSync(join(directory, 'cache', file), garbage);
+        expect(await adapter.get(key)).toBeUndefined();
+        await waitFor(() => warnings.length === i + 1, 'the warning');
+        expect(warnings[i]!.code).toBe('ERR_ATOMIZE_CACHE_ENTRY');
+        expect(warnings[i]!.message).toContain(file);
+        await adapter.set(key, { replaced: i });
+        expect(await adapter.get(key)).toEqual({ replaced: i });
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('rejects what JSON cannot store, and non-string keys, with errors', async () => {

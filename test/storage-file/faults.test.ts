@@ -103,7 +103,7 @@ describe('FileStorageAdapter faults, across processes', () => {
   });
 
   it('documents its defaults', () => {
-    expect(FILE_STORAGE_DEFAULTS).toEqual({ stale: 5000, update: 1000, notify: true, fair: true });
+    expect(FILE_STORAGE_DEFAULTS).toEqual({ stale: 5000, update: 1000, notify: true, fair: true, fileMode: 0o600, dirMode: 0o700, sweepInterval: 5000, sweepBatch: 200 });
     expect(Object.isFrozen(FILE_STORAGE_DEFAULTS)).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atomize } from '../../src/server/index.js';
-import { LockTimeoutError } from '../../src/shared/errors.js';
+import { CacheError, LockTimeoutError } from '../../src/shared/errors.js';
 import { FileStorageAdapter } from '../../src/storage-file/index.js';
 import { alovaWith, work } from '../helpers/alova.js';
 import { startInflightServer, type InflightServer } from '../helpers/inflight-server.js';
@@ -68,14 +68,16 @@ const contended = async (label: string) => {
 };
 
 describe('FileStorageAdapter with an injected fs that fails writes (ENOSPC)', () => {
-  it('cache: set rejects with the ENOSPC error, leaves no temporary file and keeps the value before', async () => {
+  it('cache: set rejects with a CacheError whose cause is the ENOSPC error, leaves no temporary file and keeps the value before', async () => {
     const directory = tempDir('enospc-cache');
     const healthy = new FileStorageAdapter({ directory });
     await healthy.set('k', 'before');
     const error = enospc();
     const full = fullUnder(join(directory, 'cache'), error);
     const adapter = new FileStorageAdapter({ directory, lockerOptions: { fs: full.fs } });
-    await expect(adapter.set('k', 'after')).rejects.toBe(error);
+    const failure = await adapter.set('k', 'after').catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(CacheError);
+    expect(failure).toMatchObject({ code: 'ERR_ATOMIZE_CACHE', operation: 'set', key: 'k', cause: error });
     expect(full.writes).toHaveLength(1);
     expect(fs.readdirSync(join(directory, 'cache')).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect(await adapter.get('k')).toBe('before');

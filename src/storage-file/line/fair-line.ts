@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import type { WaitTicket } from '../../shared/contract.js';
 import { LockerConfigError } from '../../shared/errors.js';
+import { isRealFolder } from '../fs/folder.js';
 import { codeOf, ignoreMissing, isConfigError } from '../fs/fs-errors.js';
 import type { FsPromises } from '../fs/fs-promises.js';
-import { TicketFile } from './ticket-file.js';
+import { TicketFile, type TicketSettings } from './ticket-file.js';
 import { isTicketName, ownerExited, ticketName } from './ticket-name.js';
 
 /** One ticket of this adapter, waiting in the line of one channel. */
@@ -22,7 +23,9 @@ const keyOf = (lock: string, ticket: WaitTicket): string => `${lock}/${String(ti
  * the names sort by arrival. A ticket is dead when its process has exited (seen at once, in the same
  * pid namespace), or when its mtime, refreshed every `refreshMs` while it waits, is older than
  * `staleMs` (a process stalled, or in another namespace); whoever finds a dead ticket removes it.
- * Only the first live ticket may try the lock.
+ * Only the first live ticket may try the lock. `lines/` and the channel's folder are checked to be
+ * real folders before each use (a link there is a `LockerConfigError`); tickets are judged by their
+ * own mtime (lstat), never by what a link points to.
  */
 export class FairLine {
   readonly #places = new Map<string, Place>();
@@ -31,7 +34,7 @@ export class FairLine {
     readonly root: string,
     private readonly files: FsPromises,
     private readonly staleMs: number,
-    private readonly refreshMs: number,
+    private readonly tickets: TicketSettings,
   ) {}
 
   /**
@@ -74,7 +77,7 @@ export class FairLine {
     const key = keyOf(lock, ticket);
     const known = this.#places.get(key);
     if (known) return known;
-    const file = new TicketFile(join(this.root, lock), ticketName(String(ticket.id)), this.files, this.refreshMs);
+    const file = new TicketFile(this.root, join(this.root, lock), ticketName(String(ticket.id)), this.files, this.tickets);
     const onAbort = (): void => void this.#leave(place);
     ticket.signal.addEventListener('abort', onAbort, { once: true });
     const place: Place = { key, file, unlisten: () => ticket.signal.removeEventListener('abort', onAbort) };
@@ -95,6 +98,7 @@ export class FairLine {
   /** The ticket names in `folder`, in arrival order (none when the folder does not exist). */
   async #list(folder: string): Promise<string[]> {
     try {
+      if (!(await isRealFolder(this.files, this.root)) || !(await isRealFolder(this.files, folder))) return [];
       return (await this.files.readdir(folder)).filter(isTicketName).sort();
     } catch (error) {
       if (codeOf(error) === 'ENOENT') return [];
@@ -109,7 +113,7 @@ export class FairLine {
       if (!ownerExited(name)) {
         let mtime: number;
         try {
-          mtime = (await this.files.stat(path)).mtimeMs;
+          mtime = (await this.files.lstat(path)).mtimeMs;
         } catch (error) {
           ignoreMissing(error);
           continue;

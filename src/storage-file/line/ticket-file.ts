@@ -1,15 +1,25 @@
 import { join } from 'node:path';
+import { isRealFolder, makeFolder } from '../fs/folder.js';
 import { codeOf, ignoreMissing } from '../fs/fs-errors.js';
 import type { FsPromises } from '../fs/fs-promises.js';
+import { CREATE_FLAGS } from '../fs/no-follow.js';
 import { forgetAtExit, removeAtExit } from './exit-cleanup.js';
 
 /** Times to create a ticket when its line folder keeps vanishing (emptied and removed meanwhile). */
 const CREATE_TRIES = 5;
 
+/** How the tickets of an adapter are written: file and folder modes, and how often their mtimes are refreshed. */
+export interface TicketSettings {
+  readonly refreshMs: number;
+  readonly fileMode: number;
+  readonly dirMode: number;
+}
+
 /**
  * The file of one waiting ticket in its line folder: created (again, at the same place, when someone
  * removed it as dead), its mtime refreshed every `refreshMs` while it waits, removed when the wait
- * ends or the process exits. Its file operations run one after another.
+ * ends or the process exits. Its file operations run one after another. It is created only inside
+ * real folders (no link on the way) and never through a link; refreshes never follow one (lutimes).
  */
 export class TicketFile {
   readonly path: string;
@@ -23,15 +33,17 @@ export class TicketFile {
   #busy: Promise<void> = Promise.resolve();
 
   constructor(
-    /** The channel's line folder. */
+    /** The folder of all lines (`lines/`). */
+    readonly root: string,
+    /** The channel's line folder, in `root`. */
     readonly folder: string,
     /** The ticket file's name in it. */
     readonly name: string,
     private readonly files: FsPromises,
-    refreshMs: number,
+    private readonly settings: TicketSettings,
   ) {
     this.path = join(folder, name);
-    this.#timer = setInterval(() => this.#refresh(), refreshMs);
+    this.#timer = setInterval(() => this.#refresh(), settings.refreshMs);
     this.#timer.unref();
     removeAtExit(this);
   }
@@ -73,19 +85,21 @@ export class TicketFile {
   async #create(): Promise<void> {
     for (let tries = 1; ; tries++) {
       if (this.ended) return;
+      // No link on the way (a missing folder is made below); the file itself is never opened through one.
+      if (await isRealFolder(this.files, this.root)) await isRealFolder(this.files, this.folder);
       try {
-        await this.files.writeFile(this.path, '', { flag: 'wx' });
+        await this.files.writeFile(this.path, '', { flag: CREATE_FLAGS, mode: this.settings.fileMode });
         this.made = true;
         return;
       } catch (error) {
         if (codeOf(error) === 'EEXIST') {
           this.made = true;
           const now = new Date();
-          return this.files.utimes(this.path, now, now);
+          return this.files.lutimes(this.path, now, now);
         }
         if (codeOf(error) !== 'ENOENT' || tries >= CREATE_TRIES) throw error;
       }
-      await this.files.mkdir(this.folder, { recursive: true });
+      await makeFolder(this.files, this.folder, this.settings.dirMode);
     }
   }
 
@@ -95,7 +109,7 @@ export class TicketFile {
     this.#refreshing = true;
     this.#run(async () => {
       const now = new Date();
-      await this.files.utimes(this.path, now, now).catch((error: unknown) => (codeOf(error) === 'ENOENT' ? this.#create() : Promise.reject(error)));
+      await this.files.lutimes(this.path, now, now).catch((error: unknown) => (codeOf(error) === 'ENOENT' ? this.#create() : Promise.reject(error)));
     })
       .catch(() => undefined) // a failed renewal is retried at the next tick; at worst the ticket goes stale
       .finally(() => (this.#refreshing = false));

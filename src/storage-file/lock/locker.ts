@@ -1,5 +1,5 @@
 import type { AtomicLocker, LockHandle, WaitTicket } from '../../shared/contract.js';
-import { InvalidChannelError, LockerClosedError, LockTimeoutError } from '../../shared/errors.js';
+import { InvalidChannelError, LockerClosedError, LockerConfigError, LockTimeoutError } from '../../shared/errors.js';
 import { lockName } from '../cache/file-names.js';
 import { folder, type Folder } from '../fs/folder.js';
 import type { FsPromises } from '../fs/fs-promises.js';
@@ -36,6 +36,8 @@ export class FileLocker implements AtomicLocker {
   readonly #locks: Folder;
   readonly #fences: Folder;
   readonly #held = new Map<string, FileLockHandle>();
+  /** What `lock()` took, by channel: the only locks `unlock()` releases. */
+  readonly #locked = new Map<string, LockHandle>();
   readonly #trying = new Set<string>();
   /** The fair line, when the `fair` option is on. */
   readonly #fair: FairLine | undefined;
@@ -46,11 +48,12 @@ export class FileLocker implements AtomicLocker {
     private readonly files: FsPromises,
     notifier?: ReleaseNotifier,
   ) {
-    this.#locks = folder(settings.lockFolder, files);
-    this.#fences = folder(settings.fenceFolder, files);
+    this.#locks = folder(settings.lockFolder, files, settings.dirMode);
+    this.#fences = folder(settings.fenceFolder, files, settings.dirMode);
     if (settings.fair) {
       const stale = Math.max(settings.stale, MIN_STALE);
-      this.#fair = new FairLine(settings.lineFolder, files, stale, Math.max(Math.min(settings.update, stale / 2), MIN_UPDATE));
+      const refreshMs = Math.max(Math.min(settings.update, stale / 2), MIN_UPDATE);
+      this.#fair = new FairLine(settings.lineFolder, files, stale, { refreshMs, fileMode: settings.fileMode, dirMode: settings.dirMode });
     }
     if (notifier) this.onRelease = (channel, listener) => notifier.subscribe(lockName(check(channel)), listener);
   }
@@ -59,7 +62,9 @@ export class FileLocker implements AtomicLocker {
    * One attempt. With `fair` on, a ticket's first attempt takes the lock only when nobody waits in
    * line (as an attempt without a ticket, alova's `lock()`, always does); when that fails the ticket
    * joins the channel's line, and from then on may take the lock only when no live ticket is ahead of
-   * it. A ticket leaves the line when it takes the lock or its signal aborts.
+   * it. A ticket leaves the line when it takes the lock or its signal aborts. A ticket whose file
+   * cannot be written (a full disk) still takes a free channel nobody waits for (a ticketless
+   * attempt); otherwise its attempt rejects with the error, which `atomize` retries.
    */
   async tryAcquire(channel: string, ticket?: WaitTicket): Promise<LockHandle | null> {
     check(channel);
@@ -68,11 +73,32 @@ export class FileLocker implements AtomicLocker {
     const lock = lockName(channel);
     const ticketed = lines !== undefined && ticket !== undefined && !ticket.signal.aborted;
     const inLine = ticketed && lines.has(lock, ticket);
-    if (inLine && !(await lines.isFirst(lock, ticket))) return null;
+    if (inLine) {
+      let first: boolean;
+      try {
+        first = await lines.isFirst(lock, ticket);
+      } catch (error) {
+        if (error instanceof LockerConfigError) throw error;
+        return this.#withoutTicket(channel, lock, ticket, error);
+      }
+      if (!first) return null;
+    }
     const handle = await this.#take(channel, lines !== undefined && !inLine);
     if (handle && inLine) await lines.leave(lock, ticket);
     // Not taken at the first attempt: join the line (the uncontended path never writes a ticket).
     if (!handle && ticketed && !inLine && !ticket.signal.aborted) await lines.isFirst(lock, ticket);
+    return handle;
+  }
+
+  /**
+   * The ticket's place in line could not be kept (`error`: its file cannot be written, ...): an attempt
+   * without it, which takes the channel only while it is free and nobody waits in its line. Taken, the
+   * ticket leaves the line; not taken, the attempt rejects with `error` (the reason it could not wait).
+   */
+  async #withoutTicket(channel: string, lock: string, ticket: WaitTicket, error: unknown): Promise<LockHandle> {
+    const handle = await this.#take(channel, true);
+    if (!handle) throw error;
+    await this.#fair!.leave(lock, ticket);
     return handle;
   }
 
@@ -109,19 +135,25 @@ export class FileLocker implements AtomicLocker {
       await Promise.allSettled(taken.map((handle) => handle.release()));
       throw error;
     }
+    for (const handle of taken) this.#locked.set(handle.channel, handle);
   }
 
   /**
-   * alova's interface: releases what this adapter holds of `resource` (nothing held: resolves). A lock
-   * that was lost while held rejects here with its `LockLostError`: alova's own atomize sees no
+   * alova's interface: releases what `lock()` of this adapter took of `resource`, and nothing else: a
+   * lock taken by `tryAcquire` (this package's `atomize`, `withLock`) is its handle's to release, so a
+   * stray `unlock()` never ends a request running under it. Nothing taken by `lock()`: resolves. A
+   * lock that was lost while held rejects here with its `LockLostError`: alova's own atomize sees no
    * signal, and must not report a success that ran without the lock.
    */
   async unlock(resource: string | string[]): Promise<void> {
-    const release = async (handle: LockHandle | undefined): Promise<void> => {
-      await handle?.release();
-      if (handle?.signal.aborted) throw handle.signal.reason;
+    const release = async (channel: string): Promise<void> => {
+      const handle = this.#locked.get(channel);
+      if (!handle) return;
+      this.#locked.delete(channel);
+      await handle.release();
+      if (handle.signal.aborted) throw handle.signal.reason;
     };
-    firstFailure(await Promise.allSettled(channelsOf(resource).map((channel) => release(this.#held.get(channel)))));
+    firstFailure(await Promise.allSettled(channelsOf(resource).map(release)));
   }
 
   /**
@@ -131,6 +163,7 @@ export class FileLocker implements AtomicLocker {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#locked.clear();
     const held = [...this.#held.values()];
     for (const handle of held) handle.lose(new LockerClosedError('FileStorageAdapter'));
     await this.#fair?.close();

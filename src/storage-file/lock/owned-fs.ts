@@ -1,4 +1,5 @@
 import type fs from 'node:fs';
+import { noFollowOf } from '../fs/fs-promises.js';
 import { takeOver, type Done } from './take-over.js';
 
 const lost = (why: string): NodeJS.ErrnoException => Object.assign(new Error(`the lock ${why}`), { code: 'ELOST' });
@@ -26,9 +27,11 @@ const liftCache = (view: object, proto: object): void => {
  * stamps on that lock, and removes the lock at release only while the lock still bears one of them:
  * a lock that was taken over by another holder (after this one went stale) or removed is left alone
  * and the release fails with code `ELOST`. proper-lockfile alone would remove the other holder's lock.
- * A stale lock is taken over under a guard (see `takeOver`).
+ * A stale lock is taken over under a guard (see `takeOver`). The lock is made with `dirMode`, and
+ * never looked at or renewed through a symbolic link (lstat, lutimes): a link planted at its place
+ * is judged by its own mtime, and a renewal never changes the mtime of what it points to.
  */
-export const ownedFs = (base: typeof fs, lockPath: string, staleMs: number): typeof fs => {
+export const ownedFs = (base: typeof fs, lockPath: string, staleMs: number, dirMode: number): typeof fs => {
   const stamps: number[] = [];
   let made = false;
   let stamping = 0;
@@ -37,17 +40,18 @@ export const ownedFs = (base: typeof fs, lockPath: string, staleMs: number): typ
     stamps.push(ms);
     if (stamps.length > 2) stamps.shift();
   };
+  const { lstat, lutimes } = noFollowOf(base);
   const proto = sharedBaseOf(base);
   const view = Object.create(proto) as typeof fs & Record<string, unknown>;
   Object.assign(view, {
     mkdir: (path: string, done: Done) =>
-      base.mkdir(path, (error) => {
+      base.mkdir(path, { mode: dirMode }, (error) => {
         made ||= !error && path === lockPath;
         done(error);
       }),
     // The first stat after mkdir reads the lock's first mtime (when the precision probe is cached).
-    stat: (path: string, done: (error: NodeJS.ErrnoException | null, stat: fs.Stats) => void) =>
-      base.stat(path, (error, stat) => {
+    stat: (path: string, done: (error: NodeJS.ErrnoException | null, stat: fs.Stats) => void) => {
+      const stated = (error: NodeJS.ErrnoException | null, stat: fs.Stats): void => {
         if (!error && made && path === lockPath && stamping === 0) {
           const ms = stat.mtime.getTime();
           // The first mtime; or our last stamp as a filesystem with coarser timestamps stored it (a
@@ -57,12 +61,15 @@ export const ownedFs = (base: typeof fs, lockPath: string, staleMs: number): typ
         }
         done(error, stat);
         liftCache(view, proto);
-      }),
+      };
+      if (path === lockPath) lstat(path, stated);
+      else base.stat(path, stated);
+    },
     utimes: (path: string, atime: Date, mtime: Date, done: Done) => {
       if (path !== lockPath) return base.utimes(path, atime, mtime, done);
       stamp(mtime.getTime());
       stamping++;
-      base.utimes(path, atime, mtime, (error) => {
+      lutimes(path, atime, mtime, (error) => {
         stamping--;
         for (const run of afterStamp.splice(0)) run();
         done(error);
@@ -71,9 +78,9 @@ export const ownedFs = (base: typeof fs, lockPath: string, staleMs: number): typ
     rmdir: (path: string, done: Done) => {
       if (path !== lockPath) return base.rmdir(path, done);
       // proper-lockfile removes a lock it did not make only to take it over when stale.
-      if (!made) return takeOver(base, lockPath, staleMs, done);
+      if (!made) return takeOver(base, lockPath, staleMs, dirMode, done);
       const remove = (): void =>
-        base.stat(path, (error, stat) => {
+        lstat(path, (error, stat) => {
           if (error) return done(error.code === 'ENOENT' ? lost('was removed by someone else') : error);
           if (!stamps.includes(stat.mtime.getTime())) return done(lost('was taken over by another holder'));
           base.rmdir(path, done);
@@ -83,7 +90,7 @@ export const ownedFs = (base: typeof fs, lockPath: string, staleMs: number): typ
       else remove();
     },
     rmdirSync: (path: string) => {
-      if (path === lockPath && made && !stamps.includes(base.statSync(path).mtime.getTime())) return;
+      if (path === lockPath && made && !stamps.includes((base.lstatSync ? base.lstatSync(path) : base.statSync(path)).mtime.getTime())) return;
       base.rmdirSync(path);
     },
   });

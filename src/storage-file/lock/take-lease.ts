@@ -16,7 +16,8 @@ const MIN_STALE_MS = 2000;
 /**
  * One attempt at `channel` with proper-lockfile: a handle, or `null` when another holder has it
  * (a stale lock is taken over). Never waits (`retries: 0`); never throws from a timer (own
- * `onCompromised`). Unusable directory -> `LockerConfigError`; any other fs error rejects as it is.
+ * `onCompromised`). Unusable directory (also a link in place of `locks/` or `fences/`) ->
+ * `LockerConfigError`; any other fs error rejects as it is.
  * The handle carries the acquisition's fencing token, made under the lock (`fences/<stem>.fence`); a
  * token that cannot be written gives the lock back and rejects.
  */
@@ -37,14 +38,14 @@ export const takeLease = async (
     retries: 0,
     realpath: false,
     lockfilePath: path,
-    fs: ownedFs(settings.fs, path, Math.max(settings.stale, MIN_STALE_MS)),
+    fs: ownedFs(settings.fs, path, Math.max(settings.stale, MIN_STALE_MS), settings.dirMode),
     onCompromised: (error: Error) => (handle ? handle.lose(error) : (early = error)),
   };
   try {
     const unlock = await locks.use(() => lockfile.lock(path, options));
     let token: number;
     try {
-      token = await fences.use(() => nextToken(files, join(fences.path, `${fileStem(channel)}.fence`)));
+      token = await fences.use(() => nextToken(files, join(fences.path, `${fileStem(channel)}.fence`), settings.fileMode));
     } catch (error) {
       await unlock().catch(() => undefined);
       throw error;

@@ -1,8 +1,17 @@
-import { mkdirSync, stat, watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { lstat, lstatSync, mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { basename, join } from 'node:path';
+
+/** How the notifier works: the linger after its last listener left, its folder mode, how often it looks for its folder again. */
+export interface NotifierSettings {
+  /** Mode of the lock folder when the notifier makes it. @default 0o700 */
+  readonly dirMode?: number;
+  /** Milliseconds between looks for the lock folder after it was removed or replaced, until it is there again. @default 100 */
+  readonly reopenMs?: number;
+}
 
 /** How long the watcher stays open after its last listener left, ms. */
 const LINGER_MS = 5000;
+const REOPEN_MS = 100;
 
 /**
  * Release notifications, by fs.watch: ONE watcher on the lock folder, shared by every listener of an
@@ -11,16 +20,32 @@ const LINGER_MS = 5000;
  * the lock's directory, which the watcher sees as a `rename` event of that name; listeners are called
  * when the lock is then found gone (not when it was just made; renewals only change its mtime:
  * `change` events, ignored). When watching fails, listeners are simply never called and waiters poll.
+ *
+ * A watcher stays on the folder it opened, even once that folder is removed or renamed (the
+ * adapter's directory deleted, say). So when the folder itself goes (its own name in a `rename`
+ * event, a watcher error or close), the notifier calls every listener (their locks went with it),
+ * then looks for the folder every `reopenMs` until it is there again (made by whoever uses it next),
+ * watches the new one and calls every listener once more (a release may have come in between). It
+ * never watches through a symbolic link.
  */
 export class ReleaseNotifier {
   readonly #listeners = new Map<string, Set<() => void>>();
   #watcher: FSWatcher | undefined;
+  /** The folder the watcher is on (inode and birth time: a folder made again may get the same inode). */
+  #watched: { ino: number; birthtimeMs: number } | undefined;
   #lingering: NodeJS.Timeout | undefined;
+  #reopening: NodeJS.Timeout | undefined;
+  readonly #dirMode: number;
+  readonly #reopenMs: number;
 
   constructor(
     private readonly folder: string,
     private readonly lingerMs = LINGER_MS,
-  ) {}
+    settings: NotifierSettings = {},
+  ) {
+    this.#dirMode = settings.dirMode ?? 0o700;
+    this.#reopenMs = settings.reopenMs ?? REOPEN_MS;
+  }
 
   /** Calls `listener` when the entry `name` of the lock folder is removed. */
   subscribe(name: string, listener: () => void): () => void {
@@ -28,7 +53,8 @@ export class ReleaseNotifier {
     if (!set) this.#listeners.set(name, (set = new Set()));
     const entry = (): void => listener();
     set.add(entry);
-    this.#open();
+    clearTimeout(this.#lingering);
+    if (!this.#reopening) this.#open(true);
     return () => {
       set.delete(entry);
       if (set.size === 0 && this.#listeners.get(name) === set) this.#listeners.delete(name);
@@ -54,31 +80,78 @@ export class ReleaseNotifier {
     this.#lingering.unref?.();
   }
 
-  #open(): void {
-    clearTimeout(this.#lingering);
-    if (this.#watcher) return;
+  /** Opens the watcher (making the folder first when `make`); true when it is open. */
+  #open(make: boolean): boolean {
+    if (this.#watcher) return true;
     try {
-      mkdirSync(this.folder, { recursive: true });
-      this.#watcher = watch(this.folder, { persistent: false }, (event, name) => this.#changed(event, name));
-      this.#watcher.on('error', () => this.#shut());
+      if (make) mkdirSync(this.folder, { recursive: true, mode: this.#dirMode });
+      const stats = lstatSync(this.folder);
+      if (!stats.isDirectory()) return false; // a link or a file: no wake-ups (the locker refuses it anyway)
+      const watcher = watch(this.folder, { persistent: false }, (event, name) => this.#changed(watcher, event, name));
+      const gone = (): void => this.#lost(watcher);
+      watcher.on('error', gone);
+      watcher.on('close', gone);
+      this.#watcher = watcher;
+      this.#watched = { ino: stats.ino, birthtimeMs: stats.birthtimeMs };
+      return true;
     } catch {
       this.#watcher = undefined;
+      return false;
     }
   }
 
   #shut(): void {
     clearTimeout(this.#lingering);
-    this.#watcher?.close();
+    clearTimeout(this.#reopening);
+    this.#reopening = undefined;
+    const watcher = this.#watcher;
     this.#watcher = undefined;
+    watcher?.close();
   }
 
-  #changed(event: string, name: string | null): void {
-    if (event !== 'rename') return;
-    if (!name) return this.#call([...this.#listeners.values()]);
+  #changed(watcher: FSWatcher, event: string, name: string | null): void {
+    if (watcher !== this.#watcher || event !== 'rename') return;
+    // Its own name: the folder itself was removed or moved (no entry of the lock folder has that name).
+    if (name === basename(this.folder)) return this.#lost(watcher);
+    if (!name) {
+      this.#check(watcher);
+      return this.#call([...this.#listeners.values()]);
+    }
     if (!this.#listeners.has(name)) return;
-    stat(join(this.folder, name), (error) => {
+    lstat(join(this.folder, name), (error) => {
       if (error) this.#call([this.#listeners.get(name)]);
     });
+  }
+
+  /** Is the watched folder still the one at its path? (For events that name no file.) */
+  #check(watcher: FSWatcher): void {
+    lstat(this.folder, (error, stats) => {
+      const same = !error && stats.isDirectory() && stats.ino === this.#watched?.ino && stats.birthtimeMs === this.#watched.birthtimeMs;
+      if (!same) this.#lost(watcher);
+    });
+  }
+
+  /** The watcher's folder is gone (removed, renamed, replaced) or the watcher failed: wake everyone, watch again once it is back. */
+  #lost(watcher: FSWatcher): void {
+    if (watcher !== this.#watcher) return;
+    this.#watcher = undefined;
+    watcher.close();
+    this.#call([...this.#listeners.values()]);
+    this.#reopen();
+  }
+
+  #reopen(): void {
+    clearTimeout(this.#reopening);
+    this.#reopening = undefined;
+    if (this.#listeners.size === 0) return;
+    this.#reopening = setTimeout(() => {
+      this.#reopening = undefined;
+      if (this.#watcher || this.#listeners.size === 0) return;
+      // Not made here: the folder may be in the middle of being removed with its directory.
+      if (this.#open(false)) this.#call([...this.#listeners.values()]);
+      else this.#reopen();
+    }, this.#reopenMs);
+    this.#reopening.unref?.();
   }
 
   #call(sets: Array<Set<() => void> | undefined>): void {
