@@ -5,32 +5,17 @@
  */
 import { createAlova } from 'alova';
 import adapterFetch from 'alova/fetch';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { atomize } from '../../src/server/index.js';
 import { LockerClosedError, LockLostError } from '../../src/shared/errors.js';
 import { FileStorageAdapter } from '../../src/storage-file/index.js';
 import { RedisStorageAdapter } from '../../src/storage-redis/index.js';
-import { startInflightServer, type InflightServer } from '../helpers/inflight-server.js';
 import { fileProbe, redisProbe, type ChannelProbe } from '../helpers/probes.js';
-import { sharedRedis } from '../helpers/redis-servers.js';
-import { cleanup, tempDir, waitFor } from '../storage-file/helpers.js';
+import { tempDir, waitFor } from '../storage-file/helpers.js';
 import { optionsOf, uniquePrefix } from '../storage-redis/setup.js';
+import { useBackends } from './setup.js';
 
-let redis: Awaited<ReturnType<typeof sharedRedis>>;
-let raw: Redis;
-let http: InflightServer;
-
-beforeAll(async () => {
-  [redis, http] = await Promise.all([sharedRedis(), startInflightServer()]);
-  raw = new Redis(optionsOf(redis.url));
-});
-afterAll(async () => {
-  raw?.disconnect();
-  await http?.close();
-  await redis?.stop();
-  cleanup();
-});
+const env = useBackends();
 
 type Adapter = RedisStorageAdapter | FileStorageAdapter;
 
@@ -38,7 +23,7 @@ type Adapter = RedisStorageAdapter | FileStorageAdapter;
 const backends = {
   redis: (channel: string) => {
     const keyPrefix = uniquePrefix('close');
-    return { make: (): Adapter => new RedisStorageAdapter({ ...optionsOf(redis.url), keyPrefix }), probe: redisProbe(raw, keyPrefix, channel) };
+    return { make: (): Adapter => new RedisStorageAdapter({ ...optionsOf(env.redis.url), keyPrefix }), probe: redisProbe(env.raw, keyPrefix, channel) };
   },
   file: (channel: string) => {
     const directory = tempDir('close');
@@ -47,7 +32,7 @@ const backends = {
 } satisfies Record<string, (channel: string) => { make: () => Adapter; probe: ChannelProbe }>;
 
 const request = (adapter: Adapter, channel: string, ms: number) =>
-  atomize(createAlova({ baseURL: http.url, requestAdapter: adapterFetch(), l2Cache: adapter, cacheFor: null }).Get('/work', { params: { channels: channel, ms } }), {
+  atomize(createAlova({ baseURL: env.http.url, requestAdapter: adapterFetch(), l2Cache: adapter, cacheFor: null }).Get('/work', { params: { channels: channel, ms } }), {
     channel,
     timeout: 10_000,
   }).send();
@@ -61,7 +46,7 @@ describe.each(['redis', 'file'] as const)('%s adapter: close()', (kind) => {
       () => 'resolved',
       (error: unknown) => error,
     );
-    await waitFor(() => http.maxInFlight()[channel] === 1, 'the request to reach the server');
+    await waitFor(() => env.http.maxInFlight()[channel] === 1, 'the request to reach the server');
     const started = Date.now();
     await closing.close();
     expect(await probe.held()).toBe(false);

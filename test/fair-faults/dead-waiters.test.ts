@@ -4,28 +4,13 @@
  * them gets the channel within 1 s of the holder's end (before the fix: 15 s on Redis, one lease
  * per dead ticket, and 3.6 s on files). Real processes, a real redis-server, real files.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInflightServer, type InflightServer } from '../helpers/inflight-server.js';
+import { describe, expect, it } from 'vitest';
 import { fileProbe, redisProbe, type ChannelProbe } from '../helpers/probes.js';
-import { sharedRedis } from '../helpers/redis-servers.js';
-import { cleanup, spawnFixture, tempDir, waitFor, type Child } from '../storage-file/helpers.js';
+import { spawnFixture, tempDir, waitFor, type Child } from '../storage-file/helpers.js';
 import { optionsOf, uniquePrefix } from '../storage-redis/setup.js';
+import { useBackends } from './setup.js';
 
-let redis: Awaited<ReturnType<typeof sharedRedis>>;
-let raw: Redis;
-let http: InflightServer;
-
-beforeAll(async () => {
-  [redis, http] = await Promise.all([sharedRedis(), startInflightServer()]);
-  raw = new Redis(optionsOf(redis.url));
-});
-afterAll(async () => {
-  raw?.disconnect();
-  await http?.close();
-  await redis?.stop();
-  cleanup();
-});
+const env = useBackends();
 
 interface Setup {
   adapter: 'redis' | 'file';
@@ -36,7 +21,7 @@ interface Setup {
 const setups: Record<'redis' | 'file', (channel: string) => Setup> = {
   redis: (channel) => {
     const keyPrefix = uniquePrefix('dead-waiters');
-    return { adapter: 'redis', adapterOptions: { ...optionsOf(redis.url), keyPrefix }, probe: redisProbe(raw, keyPrefix, channel) };
+    return { adapter: 'redis', adapterOptions: { ...optionsOf(env.redis.url), keyPrefix }, probe: redisProbe(env.raw, keyPrefix, channel) };
   },
   file: (channel) => {
     const directory = tempDir('dead-waiters');
@@ -49,7 +34,7 @@ describe.each(['redis', 'file'] as const)('%s adapter: waiters killed in line', 
     const channel = `dead-${kind}`;
     const { adapter, adapterOptions, probe } = setups[kind](channel);
     const worker = (ms: number): Child =>
-      spawnFixture('atomize-worker.mjs', { adapter, adapterOptions, url: http.url, jobs: [{ channel, count: 1 }], ms, timeout: 30_000 });
+      spawnFixture('atomize-worker.mjs', { adapter, adapterOptions, url: env.http.url, jobs: [{ channel, count: 1 }], ms, timeout: 30_000 });
     const holder = worker(4000);
     await waitFor(() => probe.held(), 'the holder to take the lock');
     const doomed: Child[] = [];
@@ -65,7 +50,7 @@ describe.each(['redis', 'file'] as const)('%s adapter: waiters killed in line', 
     expect(held.code).toBe(0);
     expect(survived.code).toBe(0);
     expect(JSON.parse(survivor.lines.at(-1)!)).toEqual({ done: 1, errors: [] });
-    const served = http.served().filter((entry) => entry.channels.includes(channel));
+    const served = env.http.served().filter((entry) => entry.channels.includes(channel));
     const holderEntry = served.find((entry) => entry.pid === String(holder.process.pid))!;
     const survivorEntry = served.find((entry) => entry.pid === String(survivor.process.pid))!;
     expect(served.map((entry) => entry.pid).sort()).toEqual([String(holder.process.pid), String(survivor.process.pid)].sort());

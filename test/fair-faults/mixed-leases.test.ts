@@ -4,38 +4,24 @@
  * Before the fix the release handed G the lock under R's 1 s lease, G renewed only after 10 s, and X
  * ran beside G, all three calls "ok". Real processes and a real redis-server.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInflightServer, type InflightServer } from '../helpers/inflight-server.js';
+import { describe, expect, it } from 'vitest';
 import { redisProbe } from '../helpers/probes.js';
-import { sharedRedis } from '../helpers/redis-servers.js';
 import { spawnFixture, waitFor } from '../storage-file/helpers.js';
 import { optionsOf, uniquePrefix } from '../storage-redis/setup.js';
+import { useBackends } from './setup.js';
 
-let redis: Awaited<ReturnType<typeof sharedRedis>>;
-let raw: Redis;
-let http: InflightServer;
-
-beforeAll(async () => {
-  [redis, http] = await Promise.all([sharedRedis(), startInflightServer()]);
-  raw = new Redis(optionsOf(redis.url));
-});
-afterAll(async () => {
-  raw?.disconnect();
-  await http?.close();
-  await redis?.stop();
-});
+const env = useBackends();
 
 describe('redis adapter: mixed lease lengths', () => {
   it('a grantee with a long lease holds the channel alone until it releases', async () => {
     const channel = 'mixed';
     const keyPrefix = uniquePrefix('mixed');
-    const probe = redisProbe(raw, keyPrefix, channel);
+    const probe = redisProbe(env.raw, keyPrefix, channel);
     const worker = (redlockTTL: number, ms: number) =>
       spawnFixture('atomize-worker.mjs', {
         adapter: 'redis',
-        adapterOptions: { ...optionsOf(redis.url), keyPrefix, redlockTTL },
-        url: http.url,
+        adapterOptions: { ...optionsOf(env.redis.url), keyPrefix, redlockTTL },
+        url: env.http.url,
         jobs: [{ channel, count: 1 }],
         ms,
         timeout: 20_000,
@@ -49,12 +35,12 @@ describe('redis adapter: mixed lease lengths', () => {
     const results = await Promise.all([r, g, x].map((child) => child.exited));
     expect(results.map((result) => result.code)).toEqual([0, 0, 0]);
     for (const child of [r, g, x]) expect(JSON.parse(child.lines.at(-1)!)).toEqual({ done: 1, errors: [] });
-    const order = http
+    const order = env.http
       .served()
       .filter((entry) => entry.channels.includes(channel))
       .sort((a, b) => a.start - b.start)
       .map((entry) => entry.pid);
     expect(order).toEqual([r, g, x].map((child) => String(child.process.pid)));
-    expect(http.maxInFlight()[channel]).toBe(1);
+    expect(env.http.maxInFlight()[channel]).toBe(1);
   });
 });

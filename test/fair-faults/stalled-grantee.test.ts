@@ -4,42 +4,28 @@
  * 1.5 s on hearing its grant; X waits behind it. Before the fix, G built a handle from the message it
  * had heard and ran beside X. Real processes and a real redis-server.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisStorageAdapter } from '../../src/storage-redis/index.js';
-import { startInflightServer, type InflightServer } from '../helpers/inflight-server.js';
 import { redisProbe } from '../helpers/probes.js';
-import { sharedRedis } from '../helpers/redis-servers.js';
 import { spawnFixture, waitFor } from '../storage-file/helpers.js';
 import { optionsOf, uniquePrefix } from '../storage-redis/setup.js';
+import { useBackends } from './setup.js';
 
-let redis: Awaited<ReturnType<typeof sharedRedis>>;
-let raw: Redis;
-let http: InflightServer;
-
-beforeAll(async () => {
-  [redis, http] = await Promise.all([sharedRedis(), startInflightServer()]);
-  raw = new Redis(optionsOf(redis.url));
-});
-afterAll(async () => {
-  raw?.disconnect();
-  await http?.close();
-  await redis?.stop();
-});
+const env = useBackends();
 
 describe('redis adapter: a grantee that stalls before it picks up its grant', () => {
   it('loses the grant to the next waiter, and never runs beside it', async () => {
     const channel = 'stall';
     const keyPrefix = uniquePrefix('stall');
-    const adapterOptions = { ...optionsOf(redis.url), keyPrefix, redlockTTL: 1000 };
-    const probe = redisProbe(raw, keyPrefix, channel);
+    const adapterOptions = { ...optionsOf(env.redis.url), keyPrefix, redlockTTL: 1000 };
+    const probe = redisProbe(env.raw, keyPrefix, channel);
     const holder = new RedisStorageAdapter(adapterOptions);
     const held = await holder.locker.tryAcquire(channel);
     expect(held).not.toBeNull();
-    const g = spawnFixture('stalling-waiter.mjs', { adapterOptions, url: http.url, channel, ms: 500, stallMs: 1500, timeout: 20_000 });
+    const g = spawnFixture('stalling-waiter.mjs', { adapterOptions, url: env.http.url, channel, ms: 500, stallMs: 1500, timeout: 20_000 });
     await g.line((line) => line === 'ready');
     await waitFor(async () => (await probe.waiting()) === 1, 'G to queue');
-    const x = spawnFixture('atomize-worker.mjs', { adapter: 'redis', adapterOptions, url: http.url, jobs: [{ channel, count: 1 }], ms: 500, timeout: 20_000 });
+    const x = spawnFixture('atomize-worker.mjs', { adapter: 'redis', adapterOptions, url: env.http.url, jobs: [{ channel, count: 1 }], ms: 500, timeout: 20_000 });
     await waitFor(async () => (await probe.waiting()) === 2, 'X to queue');
     await held!.release();
     await g.line((line) => line === 'stalled');
@@ -48,13 +34,13 @@ describe('redis adapter: a grantee that stalls before it picks up its grant', ()
     expect([gExit.code, xExit.code]).toEqual([0, 0]);
     expect(JSON.parse(g.lines.at(-1)!)).toEqual({ done: 1, errors: [] });
     expect(JSON.parse(x.lines.at(-1)!)).toEqual({ done: 1, errors: [] });
-    const order = http
+    const order = env.http
       .served()
       .filter((entry) => entry.channels.includes(channel))
       .sort((a, b) => a.start - b.start)
       .map((entry) => entry.pid);
     // X took the channel while G was stalled; G went after X.
     expect(order).toEqual([String(x.process.pid), String(g.process.pid)]);
-    expect(http.maxInFlight()[channel]).toBe(1);
+    expect(env.http.maxInFlight()[channel]).toBe(1);
   });
 });
