@@ -94,9 +94,11 @@ if not holder then
   grant(head, aliveUntil, pub)
 end
 if queue then
-  redis.call('ZADD', lineKey, 'NX', nowUs, token)
-  redis.call('PEXPIRE', lineKey, lineTtl)
-  redis.call('PEXPIRE', rollKey, lineTtl)
+  -- The line and roll expire together, lineTtl after the last waiter joined (not after every attempt).
+  if redis.call('ZADD', lineKey, 'NX', nowUs, token) == 1 then
+    redis.call('PEXPIRE', lineKey, lineTtl)
+    redis.call('PEXPIRE', rollKey, lineTtl)
+  end
 end
 return 0
 `;
@@ -140,11 +142,11 @@ const overFairKeys =
 /** Args: token, lease ms, line ttl ms, pub, '1' or '0' (queue), liveness window ms. */
 export const fairAcquire = overFairKeys(
   defineScript<[db: number | '', token: string, lease: number, lineTtl: number, pub: string, queue: '1' | '0', window: number]>(
-    'alovaAtomizeFairAcquire4',
+    'alovaAtomizeFairAcquire5',
     4,
     ACQUIRE,
   ),
 );
 
 /** Args: token, pub. */
-export const fairRelease = overFairKeys(defineScript<[db: number | '', token: string, pub: string]>('alovaAtomizeFairRelease4', 4, RELEASE));
+export const fairRelease = overFairKeys(defineScript<[db: number | '', token: string, pub: string]>('alovaAtomizeFairRelease5', 4, RELEASE));
