@@ -1,5 +1,5 @@
 import type { Method } from 'alova';
-import { LockLostError } from '../shared/errors.js';
+import { AtomizeAbortError, LockLostError } from '../shared/errors.js';
 import type { Held } from './acquire.js';
 
 /**
@@ -30,6 +30,8 @@ export const guardedSend = <T>(method: Method, forceRequest: boolean, held: read
     listen(signal, () => void method.abort());
     // A lock lost while later channels were awaited: the request is never sent.
     if (settled) return;
+    // Aborted after the locks answered but before the send (e.g. during beforeSend): never sent either.
+    if (signal.aborted) return settle(() => reject(new AtomizeAbortError(held[0]?.handle.channel ?? '', signal.reason)));
     method.send(forceRequest).then(
       (value: T) => settle(() => resolve(value)),
       (error: unknown) => settle(() => reject(error)),

@@ -71,36 +71,36 @@ const MAX_TIMER = 2 ** 31 - 1;
 /** An HTTP header name (RFC 9110 token). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-const bad = (option: string, value: unknown, expected: string): TypeError => {
-  const err = new TypeError(`atomize: invalid option \`${option}\` ${describe(value)}: expected ${expected}`);
+const bad = (option: string, value: unknown, expected: string, where = 'atomize'): TypeError => {
+  const err = new TypeError(`${where}: invalid option \`${option}\` ${describe(value)}: expected ${expected}`);
   return Object.assign(err, { code: 'ERR_ATOMIZE_INVALID_OPTION', option, value });
 };
 
-const channelsOf = (channel: unknown): string[] => {
+const channelsOf = (channel: unknown, where: string): string[] => {
   const list = Array.isArray(channel) ? channel : [channel];
-  if (list.length === 0) throw bad('channel', channel, 'a non-empty string or a non-empty array of them');
+  if (list.length === 0) throw bad('channel', channel, 'a non-empty string or a non-empty array of them', where);
   for (const name of list) {
-    if (typeof name !== 'string' || name.length === 0) throw bad('channel', name, 'a non-empty string');
+    if (typeof name !== 'string' || name.length === 0) throw bad('channel', name, 'a non-empty string', where);
   }
   return [...new Set(list as string[])].sort();
 };
 
 /** Checks `atomize` options and applies the defaults; throws a `TypeError` naming the bad option. */
 export const resolveOptions = (options: AtomizeOptions = {}, where = 'atomize'): ResolvedOptions => {
-  if (options === null || typeof options !== 'object') throw bad('options', options, 'an object');
+  if (options === null || typeof options !== 'object') throw bad('options', options, 'an object', where);
   refuseUnknownOptions(where, options, KNOWN);
   const { channel = ATOMIZE_DEFAULTS.channel, timeout = ATOMIZE_DEFAULTS.timeout, interval = ATOMIZE_DEFAULTS.interval, queue = ATOMIZE_DEFAULTS.queue } = options;
   const { fencingHeader, beforeSend } = options;
   if (fencingHeader !== undefined && (typeof fencingHeader !== 'string' || !HEADER_NAME.test(fencingHeader))) {
-    throw bad('fencingHeader', fencingHeader, 'an HTTP header name');
+    throw bad('fencingHeader', fencingHeader, 'an HTTP header name', where);
   }
-  if (beforeSend !== undefined && typeof beforeSend !== 'function') throw bad('beforeSend', beforeSend, 'a function');
+  if (beforeSend !== undefined && typeof beforeSend !== 'function') throw bad('beforeSend', beforeSend, 'a function', where);
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0 || timeout > MAX_TIMER) {
-    throw bad('timeout', timeout, `a number of milliseconds from 0 to ${MAX_TIMER} (about 24.8 days)`);
+    throw bad('timeout', timeout, `a number of milliseconds from 0 to ${MAX_TIMER} (about 24.8 days)`, where);
   }
   if (typeof interval !== 'number' || !Number.isFinite(interval) || interval <= 0 || interval > MAX_TIMER) {
-    throw bad('interval', interval, `a positive number of milliseconds up to ${MAX_TIMER}`);
+    throw bad('interval', interval, `a positive number of milliseconds up to ${MAX_TIMER}`, where);
   }
-  if (typeof queue !== 'boolean') throw bad('queue', queue, 'true or false');
-  return { channels: channelsOf(channel), timeout, interval, queue, fencingHeader, beforeSend };
+  if (typeof queue !== 'boolean') throw bad('queue', queue, 'true or false', where);
+  return { channels: channelsOf(channel, where), timeout, interval, queue, fencingHeader, beforeSend };
 };

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AtomicLocker, LockHandle } from '../../src/shared/contract.js';
+import { InvalidChannelError, LockTimeoutError } from '../../src/shared/errors.js';
 
 export interface LockerFixture {
   /** A new locker with an identity of its own (as another process would have), on the shared backend. */
@@ -18,6 +19,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let unique = 0;
 const channelName = (label: string) => `${label}-${process.pid}-${Date.now()}-${unique++}`;
 
+/** Polls `check` until it is true; false when `ms` passed first. */
+const within = async (check: () => boolean, ms: number): Promise<boolean> => {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) return false;
+    await sleep(5);
+  }
+  return true;
+};
+
 /** Retries tryAcquire until it gives a handle (generous bound: only catches hangs). */
 const acquireEventually = async (locker: AtomicLocker, channel: string): Promise<LockHandle> => {
   for (let i = 0; i < 2000; i++) {
@@ -26,6 +37,21 @@ const acquireEventually = async (locker: AtomicLocker, channel: string): Promise
     await sleep(5);
   }
   throw new Error(`could not acquire ${channel}`);
+};
+
+/**
+ * Takes and releases `channel` with `locker` until `heard()` grows, and resolves once it did: a
+ * listener that has heard a release is live (a subscription may take a moment to be set up; a release
+ * before that is missed, and waiters poll). Bounded generously: only catches hangs.
+ */
+const releaseUntilHeard = async (locker: AtomicLocker, channel: string, heard: () => number): Promise<void> => {
+  const before = heard();
+  for (let i = 0; i < 100; i++) {
+    const handle = await acquireEventually(locker, channel);
+    await handle.release();
+    if (await within(() => heard() > before, 200)) return;
+  }
+  throw new Error(`no release of ${channel} was heard`);
 };
 
 export const lockerSuite = (name: string, setup: () => Promise<LockerFixture>): void => {
@@ -86,30 +112,44 @@ export const lockerSuite = (name: string, setup: () => Promise<LockerFixture>): 
       await next.release();
     });
 
-    it('tells listeners of another locker when the channel is released', async () => {
+    it('tells listeners of another locker when the channel is released, until they unsubscribe', async () => {
       if (!b.onRelease) return expect(a.onRelease).toBeUndefined();
       const channel = channelName('notify');
-      const handle = await a.tryAcquire(channel);
       let heard = 0;
-      const heardOnce = new Promise<void>((resolve) => {
-        const off = b.onRelease!(channel, () => {
-          heard++;
-          off();
-          resolve();
-        });
-      });
-      await sleep(50);
-      await handle!.release();
-      await heardOnce;
-      expect(heard).toBe(1);
+      let heardByOther = 0;
+      const off = b.onRelease(channel, () => heard++);
+      const offOther = b.onRelease(channel, () => heardByOther++);
+      await releaseUntilHeard(a, channel, () => heard);
+      // A lock taken and released while the listener is live: heard.
+      const handle = await acquireEventually(a, channel);
+      const beforeRelease = heard;
+      await handle.release();
+      expect(await within(() => heard > beforeRelease, 20_000)).toBe(true);
+      // Unsubscribed: the next release reaches the other listener (same locker, same delivery), not this one.
+      off();
+      const atOff = heard;
+      const otherAtOff = heardByOther;
+      const again = await acquireEventually(a, channel);
+      await again.release();
+      expect(await within(() => heardByOther > otherAtOff, 20_000)).toBe(true);
+      expect(heard).toBe(atOff);
+      offOther();
     });
 
     it("has alova's interface: lock rejects promptly when held, unlock frees, arrays work", async () => {
       const [p, q] = [channelName('p'), channelName('q')];
       await a.lock([p, q]);
-      const started = Date.now();
-      await expect(b.lock(q)).rejects.toBeTruthy();
-      expect(Date.now() - started).toBeLessThan(5000);
+      // Held by another: a LockTimeoutError with timeout 0 (no waiting), never a backend failure.
+      const refusal = await b.lock(q).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(LockTimeoutError);
+      expect(refusal).toMatchObject({ code: 'ERR_ATOMIZE_LOCK_TIMEOUT', channel: q, timeout: 0 });
+      // All or nothing: `free` is free, q is not, so b keeps neither.
+      const free = channelName('free');
+      const partial = await b.lock([free, q]).catch((error: unknown) => error);
+      expect(partial).toMatchObject({ code: 'ERR_ATOMIZE_LOCK_TIMEOUT', channel: q });
+      const freeAgain = await a.tryAcquire(free);
+      expect(freeAgain).not.toBeNull();
+      await freeAgain!.release();
       expect(await b.tryAcquire(p)).toBeNull();
       await a.unlock([p, q]);
       await b.lock(p);
@@ -129,7 +169,10 @@ export const lockerSuite = (name: string, setup: () => Promise<LockerFixture>): 
     });
 
     it('rejects an empty channel with a coded error', async () => {
-      await expect(a.tryAcquire('')).rejects.toMatchObject({ code: 'ERR_ATOMIZE_INVALID_CHANNEL' });
+      const error = await a.tryAcquire('').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidChannelError);
+      expect(error).toMatchObject({ code: 'ERR_ATOMIZE_INVALID_CHANNEL', channel: '' });
+      await expect(a.lock('')).rejects.toBeInstanceOf(InvalidChannelError);
     });
 
     it('never has two holders under concurrent attempts', async () => {
@@ -138,10 +181,15 @@ export const lockerSuite = (name: string, setup: () => Promise<LockerFixture>): 
       let inside = 0;
       let most = 0;
       let turns = 0;
+      let refused = 0;
       await Promise.all(
         lockers.map(async (locker) => {
           for (let i = 0; i < 10; i++) {
-            const handle = await acquireEventually(locker, channel);
+            let handle: LockHandle | null;
+            while (!(handle = await locker.tryAcquire(channel))) {
+              refused++;
+              await sleep(1);
+            }
             inside++;
             most = Math.max(most, inside);
             turns++;
@@ -152,6 +200,7 @@ export const lockerSuite = (name: string, setup: () => Promise<LockerFixture>): 
         }),
       );
       expect(turns).toBe(40);
+      expect(refused).toBeGreaterThan(0); // the lockers really met at the lock
       expect(most).toBe(1);
     });
   });

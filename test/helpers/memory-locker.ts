@@ -1,10 +1,10 @@
 import type { AtomicLocker, LockHandle, ReleaseEvent, WaitTicket } from '../../src/shared/contract.js';
-import { InvalidChannelError, LockLostError } from '../../src/shared/errors.js';
+import { InvalidChannelError, LockLostError, LockTimeoutError } from '../../src/shared/errors.js';
 
 /** Faults a test can switch on at any time. */
 export interface MemoryFaults {
-  /** tryAcquire never answers. */
-  hang?: boolean;
+  /** tryAcquire never answers (true), or answers only once this promise has resolved. */
+  hang?: boolean | Promise<unknown>;
   /** tryAcquire rejects with this error. */
   fail?: unknown;
   /** release rejects with this error. */
@@ -52,7 +52,8 @@ export class MemoryLocker implements AtomicLocker {
   async tryAcquire(channel: string, ticket?: WaitTicket): Promise<LockHandle | null> {
     if (typeof channel !== 'string' || channel === '') throw new InvalidChannelError(channel);
     this.backend.tries++;
-    if (this.faults.hang) return new Promise(() => undefined);
+    if (this.faults.hang === true) return new Promise(() => undefined);
+    if (this.faults.hang) await this.faults.hang;
     if (this.faults.fail) throw this.faults.fail;
     const { backend } = this;
     const granted = ticket && backend.grants.get(ticket.id) === channel;
@@ -98,13 +99,15 @@ export class MemoryLocker implements AtomicLocker {
 
   private held = new Map<string, LockHandle>();
 
+  /** alova's interface, as the adapters have it: every channel or none; a held one rejects at once with LockTimeoutError. */
   async lock(resource: string | string[]): Promise<void> {
+    const started = Date.now();
     const taken: LockHandle[] = [];
     for (const channel of [resource].flat()) {
       const handle = await this.tryAcquire(channel);
       if (!handle) {
         await Promise.all(taken.map((h) => h.release()));
-        throw new Error(`channel ${channel} is locked`);
+        throw new LockTimeoutError(channel, 0, Date.now() - started);
       }
       taken.push(handle);
     }

@@ -7,7 +7,7 @@ import { createAlova } from 'alova';
 import { describe, expect, it } from 'vitest';
 import { atomize, type HeldLocks } from '../../src/server/index.js';
 import type { AtomicLocker, LockHandle } from '../../src/shared/contract.js';
-import { LockerConfigError } from '../../src/shared/errors.js';
+import { AtomizeAbortError, LockerConfigError } from '../../src/shared/errors.js';
 
 /** A locker whose channels are always free, handing out the next token of a counter (or none). */
 const tokenLocker = (withTokens = true) => {
@@ -102,5 +102,21 @@ describe('atomize: fencing tokens', () => {
     const { locker } = tokenLocker();
     const { alova } = alovaOn(locker);
     expect(() => atomize(alova.Get('/x'), { beforeSend: 'no' as never })).toThrow(expect.objectContaining({ code: 'ERR_ATOMIZE_INVALID_OPTION', option: 'beforeSend' }));
+  });
+});
+
+describe('atomize: abort between the locks and the send', () => {
+  it('an abort() while beforeSend runs sends nothing, rejects with AtomizeAbortError and releases', async () => {
+    const { locker, held } = tokenLocker();
+    const { alova, sent } = alovaOn(locker);
+    let release!: () => void;
+    const hooked = atomize(alova.Get('/x'), { channel: 'a', beforeSend: () => new Promise<void>((resolve) => (release = resolve)) });
+    const call = hooked.send().catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    void hooked.abort();
+    release();
+    expect(await call).toBeInstanceOf(AtomizeAbortError);
+    expect(sent).toEqual([]);
+    expect([...held]).toEqual([]);
   });
 });

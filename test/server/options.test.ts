@@ -73,6 +73,13 @@ describe('atomize options', () => {
     expect(resolveOptions({ channel: 'only', timeout: 1, interval: 2, queue: false })).toEqual({ channels: ['only'], timeout: 1, interval: 2, queue: false });
   });
 
+  it('accepts the longest timer Node.js has (2147483647 ms) and refuses one more; names atomize in an unknown option', () => {
+    expect(resolveOptions({ timeout: 2147483647, interval: 2147483647 })).toMatchObject({ timeout: 2147483647, interval: 2147483647 });
+    expect(() => resolveOptions({ timeout: 2147483648 })).toThrow(/`timeout` 2147483648/);
+    expect(() => resolveOptions({ interval: 2147483648 })).toThrow(/`interval` 2147483648/);
+    expect(() => resolveOptions({ chanel: 'x' } as never)).toThrow(/^atomize: unknown option `chanel`/);
+  });
+
   it('accepts timeout 0 (a single attempt)', () => {
     expect(resolveOptions({ timeout: 0 }).timeout).toBe(0);
   });

@@ -134,3 +134,10 @@ describe('withLock', () => {
     await expect(withLock(new MemoryLocker(), '', () => 1)).rejects.toMatchObject({ code: 'ERR_ATOMIZE_INVALID_OPTION', option: 'channel' });
   });
 });
+
+describe('withLock option errors', () => {
+  it('names withLock, not atomize, in the message of a bad waiting option', async () => {
+    await expect(withLock(new MemoryLocker(), 'c', { timeout: -1 }, () => 1)).rejects.toThrow(/^withLock: invalid option `timeout`/);
+    await expect(withLock(new MemoryLocker(), [], () => 1)).rejects.toThrow(/^withLock: invalid option `channel`/);
+  });
+});

@@ -9,7 +9,7 @@ import { atomize } from '../../src/server/index.js';
 import type { LockHandle, WaitTicket } from '../../src/shared/contract.js';
 import { FileStorageAdapter, type FileStorageAdapterOptions } from '../../src/storage-file/index.js';
 import { startInflightServer, type InflightServer } from '../helpers/inflight-server.js';
-import { cleanup, sleep, spawnFixture, tempDir, waitFor } from './helpers.js';
+import { cleanup, spawnFixture, tempDir, waitFor } from './helpers.js';
 
 let server: InflightServer;
 beforeAll(async () => (server = await startInflightServer()));

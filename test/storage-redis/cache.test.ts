@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStorageAdapter } from '../../src/storage-redis/index.js';
 import { sharedRedis, startCluster, type RedisCluster } from '../helpers/redis-servers.js';
-import { adapterPool, optionsOf, sleep, uniquePrefix } from './setup.js';
+import { adapterPool, optionsOf, sleep, subscribed, uniquePrefix } from './setup.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('redis cache, single server', () => {
   let server: Awaited<ReturnType<typeof sharedRedis>>;
@@ -117,7 +118,8 @@ describe('redis cache, single server', () => {
     expect(await raw.exists(`${outer}inner:lock:{c}`)).toBe(1);
     expect(await b!.locker.tryAcquire('c')).toBeNull();
     const heard = new Promise<void>((resolve) => b!.locker.onRelease!('c', () => resolve()));
-    await sleep(50);
+    // The notification channel is the lock's full key, the client's own prefix included.
+    await subscribed(raw, `${outer}inner:lock:{c}`);
     await handle!.release();
     await heard;
     await Promise.all([a!.close(), b!.close()]);
@@ -153,12 +155,11 @@ describe('redis cache, single server', () => {
     const heard: string[] = [];
     listener.on('pmessage', (_pattern: string, channel: string) => heard.push(channel));
     await listener.psubscribe(`${keyPrefix}*`);
-    await (await silent.locker.tryAcquire('c'))!.release();
-    await sleep(100);
-    expect(heard).toEqual([]);
-    await (await loud.locker.tryAcquire('c'))!.release();
-    await sleep(100);
-    expect(heard).toEqual([`${keyPrefix}lock:{c}`]);
+    await (await silent.locker.tryAcquire('quiet'))!.release();
+    await (await loud.locker.tryAcquire('loud'))!.release();
+    // Wait for the loud release's message: one the silent release sent before it would have come first.
+    await waitFor(() => heard.length > 0 && heard.at(-1) === `${keyPrefix}lock:{loud}`, "the loud adapter's release");
+    expect(heard).toEqual([`${keyPrefix}lock:{loud}`]);
     listener.disconnect();
   });
 });

@@ -1,5 +1,5 @@
 /** Shared bits of the Redis adapter tests. */
-import type { RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { RedisStorageAdapter, type RedisStorageAdapterOptions } from '../../src/storage-redis/index.js';
 
 /** Lease used by the tests: short, to keep them fast. */
@@ -38,3 +38,17 @@ export const adapterPool = () => {
 };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until `count` connections are subscribed to the pub/sub `channel` on the server of `raw` (a
+ * release published before that would be missed). Bounded generously: only catches hangs.
+ */
+export const subscribed = async (raw: Redis, channel: string, count = 1, ms = 20_000): Promise<void> => {
+  const until = Date.now() + ms;
+  for (;;) {
+    const [, subscribers] = (await raw.pubsub('NUMSUB', channel)) as [string, number];
+    if (Number(subscribers) >= count) return;
+    if (Date.now() > until) throw new Error(`nobody subscribed to ${channel} within ${ms} ms`);
+    await sleep(5);
+  }
+};
