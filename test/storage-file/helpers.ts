@@ -17,16 +17,8 @@ export const cleanup = (): void => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 };
 
-/** Polls `check` until it is truthy (bounded generously: only catches hangs). */
-export const waitFor = async <T>(check: () => T | Promise<T>, what: string, ms = 20_000): Promise<NonNullable<T>> => {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-};
+/** Polls a condition until it is truthy (bounded generously: only catches hangs). */
+export { waitFor } from '../helpers/wait.js';
 
 /** A child running test/fixtures/<name> (process.execPath, no shell), with its stdout lines. */
 export interface Child {
