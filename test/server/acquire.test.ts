@@ -9,6 +9,7 @@ import type { AtomicLocker, LockHandle, ReleaseEvent, WaitTicket } from '../../s
 import { InvalidChannelError } from '../../src/shared/errors.js';
 import { fakeAlova } from '../helpers/fake-alova.js';
 import { MemoryBackend, MemoryLocker } from '../helpers/memory-locker.js';
+import { settle, track } from '../helpers/track.js';
 
 const T0 = 1_000_000;
 beforeEach(() => {
@@ -18,19 +19,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** Runs due timers and pending callbacks without moving the clock. */
-const settle = () => vi.advanceTimersByTimeAsync(0);
 const elapsed = () => Date.now() - T0;
-
-/** Tracks a call, to look at it while fake time stands still. */
-const track = <T>(promise: Promise<T>) => {
-  const state: { done: boolean; value?: T; error?: any } = { done: false };
-  promise.then(
-    (value) => Object.assign(state, { done: true, value }),
-    (error: unknown) => Object.assign(state, { done: true, error }),
-  );
-  return state;
-};
 
 /** Records when (ms since T0) each attempt of `locker` was made, and with which ticket. */
 const timed = (locker: MemoryLocker) => {

@@ -6,6 +6,7 @@ import { fakeAlova } from '../helpers/fake-alova.js';
 import { startInflightServer, type InflightServer } from '../helpers/inflight-server.js';
 import { MemoryBackend, MemoryLocker } from '../helpers/memory-locker.js';
 import { waitFor } from '../helpers/wait.js';
+import { settle, track } from '../helpers/track.js';
 
 let server: InflightServer;
 beforeAll(async () => {
@@ -40,18 +41,7 @@ const countingRefusals = (locker: MemoryLocker, counter: { refused: number }) =>
   return locker;
 };
 
-/** Tracks a call, to look at it while fake time stands still. */
-const track = <T>(promise: Promise<T>) => {
-  const state: { done: boolean; value?: T; error?: any } = { done: false };
-  promise.then(
-    (value) => Object.assign(state, { done: true, value }),
-    (error: unknown) => Object.assign(state, { done: true, error }),
-  );
-  return state;
-};
-
 /** Runs due timers and pending callbacks without moving the fake clock. */
-const settle = () => vi.advanceTimersByTimeAsync(0);
 
 describe('atomize', () => {
   it('returns an alova Method that sends under the lock and releases it', async () => {

@@ -8,9 +8,9 @@ import { atomize, EVENTS, LockLostError, LockTimeoutError } from '../../src/serv
 import type { AtomicLocker, LockHandle } from '../../src/shared/contract.js';
 import { fakeAlova } from '../helpers/fake-alova.js';
 import { MemoryBackend, MemoryLocker } from '../helpers/memory-locker.js';
+import { settle, track } from '../helpers/track.js';
 
 const T0 = 1_000_000;
-const settle = () => vi.advanceTimersByTimeAsync(0);
 
 /** Every event of the lock channels, in order, as [short name, message]. */
 const heard: Array<[string, Record<string, unknown>]> = [];
@@ -27,15 +27,6 @@ afterEach(() => {
   for (const [channel, listener] of listeners) unsubscribe(channel, listener);
   vi.useRealTimers();
 });
-
-const track = <T>(promise: Promise<T>) => {
-  const state: { done: boolean; value?: T; error?: any } = { done: false };
-  promise.then(
-    (value) => Object.assign(state, { done: true, value }),
-    (error: unknown) => Object.assign(state, { done: true, error }),
-  );
-  return state;
-};
 
 describe('atomize events (diagnostics_channel)', () => {
   it('names its channels', () => {

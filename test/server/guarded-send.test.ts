@@ -5,6 +5,7 @@ import { atomize, LockLostError } from '../../src/server/index.js';
 import type { AtomicLocker, LockHandle } from '../../src/shared/contract.js';
 import { fakeAlova } from '../helpers/fake-alova.js';
 import { MemoryBackend, MemoryLocker } from '../helpers/memory-locker.js';
+import { settle, track } from '../helpers/track.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
@@ -13,16 +14,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const settle = () => vi.advanceTimersByTimeAsync(0);
-
-const track = <T>(promise: Promise<T>) => {
-  const state: { done: boolean; value?: T; error?: any } = { done: false };
-  promise.then(
-    (value) => Object.assign(state, { done: true, value }),
-    (error: unknown) => Object.assign(state, { done: true, error }),
-  );
-  return state;
-};
 
 /** A locker that hands out handles whose loss the test controls; it counts releases. */
 const controlledLocker = () => {
