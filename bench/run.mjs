@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startInflightServer } from '../test/helpers/inflight-server.mjs';
 import { floorOf, metricsOf } from './lib/metrics.mjs';
-import { commandCount, startRedis } from './lib/redis.mjs';
+import { commandCalls, startRedis } from './lib/redis.mjs';
 import { barChart } from './lib/svg.mjs';
 
 const { values: flags } = parseArgs({
@@ -38,14 +38,24 @@ const backends = {
   redis: redis && { host: '127.0.0.1', port: redis.port, keyPrefix: 'bench:' },
 };
 
-/** Starts P workers, waits until all are warm, starts them together, resolves their reports. */
-const runWorkers = async (configs, task) => {
+/**
+ * Starts P workers, waits until all are warm, starts them together, resolves their reports. `count`
+ * (optional) is read when all are warm and again when all have reported, before any closes: what it
+ * counts (Redis commands) is the warm run's only, without start-up and shut-down.
+ */
+const runWorkers = async (configs, task, count) => {
   const children = configs.map((c) => fork(new URL('./worker.mjs', import.meta.url), [JSON.stringify(c)], { stdio: 'inherit' }));
   await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
   server.reset();
+  const before = await count?.();
   const reports = children.map((child) => new Promise((resolve) => child.once('message', resolve)));
   for (const child of children) child.send({ task });
-  return Promise.all(reports);
+  const done = await Promise.all(reports);
+  const after = await count?.();
+  const exited = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+  for (const child of children) child.send({ task: 'close' });
+  await Promise.all(exited);
+  return count ? { reports: done, before, after } : done;
 };
 
 const config = (adapter, mode, channel) => ({
@@ -69,13 +79,19 @@ for (let run = 1; run <= RUNS; run++) {
     for (const p of list(adapter === 'redis' ? flags['p-redis'] : flags.p)) {
       for (const mode of Object.keys(MODES)) {
         const channel = `bench-${adapter}-${mode}-${p}-${run}`;
-        const before = redis && adapter === 'redis' ? await commandCount(redis.port) : 0;
-        const reports = await runWorkers(Array.from({ length: p }, () => config(adapter, mode, channel)), 'locked');
-        const commands = redis && adapter === 'redis' ? (await commandCount(redis.port)) - before : undefined;
+        const counted = redis && adapter === 'redis' ? () => commandCalls(redis.port) : undefined;
+        const outcome = await runWorkers(Array.from({ length: p }, () => config(adapter, mode, channel)), 'locked', counted ?? (async () => ({})));
+        const { reports, before } = outcome;
+        const after = counted ? outcome.after : undefined;
+        const byCommand = after && Object.fromEntries(Object.entries(after).map(([name, n]) => [name, n - (before[name] ?? 0)]).filter(([, n]) => n > 0));
+        const commands = byCommand && Object.values(byCommand).reduce((sum, n) => sum + n, 0);
         const figures = metricsOf(server.served(), { d: D, floor });
         const errors = reports.flatMap((r) => r.errors);
         const workload = { adapter, p, mode, ...figures, maxInFlight: server.maxInFlight()[channel], errors: errors.length, firstError: errors[0] };
-        if (commands !== undefined) workload.redisCommandsPerCall = Math.round((commands / figures.calls) * 100) / 100;
+        if (commands !== undefined) {
+          workload.redisCommandsPerCall = Math.round((commands / figures.calls) * 100) / 100;
+          workload.redisCommands = byCommand;
+        }
         row.workloads.push(workload);
         const w = workload;
         console.log(

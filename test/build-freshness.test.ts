@@ -47,6 +47,15 @@ describe('dist/ freshness (global setup with ATOMIZE_SKIP_BUILD=1)', () => {
     expect(staleness(root)).toBe('dist/server/index.cjs is missing');
   });
 
+  it("counts package.json's bin as an entry", () => {
+    const root = project();
+    const pkg = join(root, 'package.json');
+    writeFileSync(pkg, JSON.stringify({ exports: exportsMap, bin: { 'alova-atomize': './dist/cli.js' } }));
+    utimesSync(pkg, 1000, 1000);
+    expect(builtEntries(root)).toContain('dist/cli.js');
+    expect(staleness(root)).toBe('dist/cli.js is missing');
+  });
+
   it('is stale when a source anywhere under src/ changed after the oldest entry was built', () => {
     const root = project();
     utimesSync(join(root, 'src/server/deep/atomize.ts'), 3000, 3000);

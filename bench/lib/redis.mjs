@@ -36,12 +36,15 @@ export const startRedis = async () => {
   return { port, stop: () => child.kill('SIGTERM') };
 };
 
-/** Total calls of every command but INFO and CONFIG, from INFO commandstats. */
-export const commandCount = async (port) => {
+/** Calls of every command but INFO, CONFIG and PING, by name, from INFO commandstats. */
+export const commandCalls = async (port) => {
   const info = await command(port, 'INFO commandstats');
-  let total = 0;
-  for (const [, name, calls] of info.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)) {
-    if (!/^(info|config|ping)/.test(name)) total += Number(calls);
+  const calls = {};
+  for (const [, name, count] of info.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)) {
+    if (!/^(info|config|ping)/.test(name)) calls[name] = Number(count);
   }
-  return total;
+  return calls;
 };
+
+/** Total calls of every command but INFO, CONFIG and PING. */
+export const commandCount = async (port) => Object.values(await commandCalls(port)).reduce((sum, n) => sum + n, 0);

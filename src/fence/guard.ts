@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../storage-redis/types.js';
 import { describe } from '../shared/errors.js';
 import { toFencingToken } from '../shared/fencing-header.js';
 import { refuseUnknownOptions } from '../shared/known-options.js';
@@ -7,7 +8,7 @@ import { memoryStore, redisStore } from './stores.js';
 /** Options of {@link createFenceGuard}. */
 export interface FenceGuardOptions {
   /** Keep the highest token per resource in this Redis (shared by every instance of the upstream); default: in memory. */
-  redis?: Redis | Cluster;
+  redis?: RedisClient;
   /** Prefix of the Redis keys, one per resource. @default 'alova:fence:' */
   keyPrefix?: string;
 }
@@ -37,7 +38,7 @@ export const createFenceGuard = (options: FenceGuardOptions = {}): FenceGuard =>
   const { redis, keyPrefix = 'alova:fence:' } = options;
   if (typeof keyPrefix !== 'string') throw badOption('keyPrefix', keyPrefix, 'a string');
   if (redis !== undefined && typeof (redis as Redis | undefined)?.defineCommand !== 'function') throw badOption('redis', redis, 'an ioredis client');
-  const store = redis ? redisStore(redis, keyPrefix) : memoryStore();
+  const store = redis ? redisStore(redis as Redis | Cluster, keyPrefix) : memoryStore();
   return {
     admit: async (resource, token) => {
       if (typeof resource !== 'string' || resource === '') throw badOption('resource', resource, 'a non-empty string');

@@ -2,3 +2,4 @@ export { createFenceGuard, type FenceGuard, type FenceGuardOptions } from './gua
 export { fenceRequests, type FenceRequestsOptions } from './middleware.js';
 export { parseFencingHeader, toFencingToken, type FencingEntry } from '../shared/fencing-header.js';
 export { InvalidFencingTokenError } from '../shared/errors.js';
+export type { RedisClient } from '../storage-redis/types.js';

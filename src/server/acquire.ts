@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AtomicLocker, LockHandle, ReleaseEvent } from '../shared/contract.js';
+import type { AtomicLocker, LockHandle, ReleaseEvent, WaitTicket } from '../shared/contract.js';
 import { AtomizeAbortError, LockTimeoutError } from '../shared/errors.js';
 import { publishAcquire, publishLost, publishTimeout, publishWait } from './events.js';
 import { takeTurn } from './local-queue.js';
@@ -44,14 +44,14 @@ const releaseLate = (handle: LockHandle | null): void => {
 };
 
 /**
- * Tries until the channel is taken. Between tries it waits `interval`, or less when the locker says
- * the channel was released (or handed to this caller). A handoff to another caller changes nothing:
- * the waiter still tries once per `interval`, which also tells a fair locker that it is alive.
+ * Tries until the channel is taken. Between tries it waits `interval` (or longer when a fair locker
+ * says the ticket's turn will be announced: `ticket.retryAfter`), and less when the locker says the
+ * channel was released, or handed to this caller. A handoff to another caller changes nothing.
  */
 const acquireFromBackend = async (wait: Wait, channel: string, since: number): Promise<LockHandle> => {
   const deadline = wait.started + wait.timeout;
   const ending = new AbortController();
-  const ticket = { id: randomUUID(), signal: ending.signal, interval: wait.interval };
+  const ticket: WaitTicket = { id: randomUUID(), signal: ending.signal, interval: wait.interval };
   let woken = false;
   let wake: Wake | undefined;
   const unsubscribe = wait.locker.onRelease?.(channel, (event?: ReleaseEvent) => {
@@ -65,6 +65,7 @@ const acquireFromBackend = async (wait: Wait, channel: string, since: number): P
     for (;;) {
       woken = false;
       attempts++;
+      ticket.retryAfter = undefined;
       const attempt = wait.locker.tryAcquire(channel, ticket);
       const outcome = await settleWithin(attempt, deadline + wait.interval - Date.now(), wait.signal, releaseLate);
       if ('late' in outcome) throw giveUp(wait, channel, lastError ?? new Error('the lock backend did not answer in time'));
@@ -79,7 +80,7 @@ const acquireFromBackend = async (wait: Wait, channel: string, since: number): P
       }
       if (wait.signal.aborted || Date.now() >= deadline) throw giveUp(wait, channel, lastError);
       if (!woken) {
-        await pause(wait.interval, deadline, wait.signal, (done) => {
+        await pause(Math.max(wait.interval, ticket.retryAfter ?? 0), deadline, wait.signal, (done) => {
           wake = done;
           return () => (wake = undefined);
         });

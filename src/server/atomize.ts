@@ -6,12 +6,13 @@ import { beforeSend } from './fencing.js';
 import { lockerOf } from './locker-of.js';
 import { guardedSend } from './guarded-send.js';
 import { hookMethod, type HookedMethod } from './hooked-method.js';
+import { notAMethod } from './not-a-method.js';
 import { runLocked } from './locked.js';
 import { resolveOptions, type AtomizeOptions } from './options.js';
 
 const findLocker = (method: Method): Locker => {
   if (!method || typeof method !== 'object' || typeof method.send !== 'function') {
-    throw Object.assign(new TypeError('atomize: expected an alova Method as the first argument'), { code: 'ERR_ATOMIZE_INVALID_OPTION' });
+    throw Object.assign(new TypeError(`atomize: expected an alova Method as the first argument, ${notAMethod(method)}`), { code: 'ERR_ATOMIZE_INVALID_OPTION' });
   }
   return lockerOf(method.context?.l2Cache);
 };

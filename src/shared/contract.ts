@@ -46,18 +46,23 @@ export interface WaitTicket {
    */
   readonly signal: AbortSignal;
   /**
-   * How often, at the longest, the waiter tries again (ms). A fair locker counts a ticket whose waiter
-   * has not tried for a few of these as dead and serves the next one (default: atomize's `interval`).
+   * How often the waiter tries again when nobody tells it of its turn (ms; default: atomize's
+   * `interval`). A fair locker gives a lock handed to this ticket a few of these to be confirmed.
    */
   readonly interval?: number;
+  /**
+   * Set by a locker after an attempt that left the ticket waiting in a line whose grants reach this
+   * process: how long (ms) the waiter may wait for its turn to be announced before it tries again. A
+   * waiter tries again after `max(interval, retryAfter)`, earlier when told, and never past its deadline.
+   */
+  retryAfter?: number;
 }
 
 /** What a release notification tells the waiters of a channel. */
 export interface ReleaseEvent {
   /**
    * Set when the locker handed the lock directly to the waiter with this ticket id (fair handoff):
-   * that waiter confirms it with its next `tryAcquire` (one round trip); the others need not hurry,
-   * and still try once per `interval` (which keeps their tickets alive).
+   * that waiter confirms it with its next `tryAcquire` (one round trip); the others need not hurry.
    */
   readonly grantedTo?: string;
 }

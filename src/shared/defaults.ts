@@ -16,13 +16,13 @@ export const ATOMIZE_DEFAULTS = Object.freeze({
 export const FILE_STORAGE_DEFAULTS = Object.freeze({
   /**
    * Milliseconds after its last renewal when a lock counts as abandoned (its holder died) and may be
-   * taken over. proper-lockfile's minimum is 2000.
+   * taken over. At least 2000, proper-lockfile's minimum: a smaller value is refused (TypeError).
    * @default 5000
    */
   stale: 5000,
   /**
-   * Milliseconds between renewals of a held lock (its mtime is refreshed). proper-lockfile keeps it
-   * between 1000 and `stale / 2`.
+   * Milliseconds between renewals of a held lock (its mtime is refreshed). From 1000 to `stale / 2`,
+   * proper-lockfile's bounds: another value is refused (TypeError).
    * @default 1000
    */
   update: 1000,

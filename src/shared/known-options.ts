@@ -27,17 +27,18 @@ const closest = (name: string, known: readonly string[]): string | undefined => 
 
 /**
  * Throws a `TypeError` (code `ERR_ATOMIZE_INVALID_OPTION`, `option` its name) for the first own
- * property of `given` that is not in `known`, naming the closest known option.
+ * property of `given` that is not in `known`, naming the closest known option. `path` prefixes the
+ * names of nested options (`'lockerOptions.'`).
  */
-export const refuseUnknownOptions = (where: string, given: object, known: readonly string[]): void => {
+export const refuseUnknownOptions = (where: string, given: object, known: readonly string[], path = ''): void => {
   for (const name of Object.keys(given)) {
     if (known.includes(name)) continue;
     const guess = closest(name, known);
-    const hint = guess ? ` Did you mean \`${guess}\`?` : ` Known options: ${known.map((k) => `\`${k}\``).join(', ')}.`;
-    throw Object.assign(new TypeError(`${where}: unknown option \`${name}\` ${describe((given as Record<string, unknown>)[name])}.${hint}`), {
+    const hint = guess ? ` Did you mean \`${path}${guess}\`?` : ` Known options: ${known.map((k) => `\`${path}${k}\``).join(', ')}.`;
+    throw Object.assign(new TypeError(`${where}: unknown option \`${path}${name}\` ${describe((given as Record<string, unknown>)[name])}.${hint}`), {
       code: 'ERR_ATOMIZE_INVALID_OPTION',
-      option: name,
-      ...(guess ? { suggestion: guess } : {}),
+      option: path + name,
+      ...(guess ? { suggestion: path + guess } : {}),
     });
   }
 };

@@ -1,6 +1,8 @@
 import type { AtomicLocker } from '../shared/contract.js';
+import { inspectable, type LockInspection } from '../shared/inspection.js';
 import { FileCache } from './cache/cache.js';
 import { fsPromises } from './fs/fs-promises.js';
+import { inspectChannel } from './inspect/inspect.js';
 import { FileLocker } from './lock/locker.js';
 import { ReleaseNotifier } from './notify/release-notifier.js';
 import { resolveOptions, type FileStorageAdapterOptions } from './options.js';
@@ -18,6 +20,7 @@ export class FileStorageAdapter {
   readonly #cache: FileCache;
   readonly #locker: FileLocker;
   readonly #notifier: ReleaseNotifier | undefined;
+  readonly #inspect: (channel: string) => Promise<LockInspection>;
 
   constructor(options: FileStorageAdapterOptions) {
     const settings = resolveOptions(options);
@@ -25,6 +28,7 @@ export class FileStorageAdapter {
     this.#cache = new FileCache(settings.cacheFolder, files, settings);
     this.#notifier = settings.notify ? new ReleaseNotifier(settings.lockFolder, undefined, { dirMode: settings.dirMode }) : undefined;
     this.locker = this.#locker = new FileLocker(settings, files, this.#notifier);
+    this.#inspect = (channel) => inspectChannel(settings, files, channel);
   }
 
   /**
@@ -48,6 +52,15 @@ export class FileStorageAdapter {
   /** Removes this adapter's cache entries (not its locks, not other files). */
   clear(): Promise<void> {
     return this.#cache.clear();
+  }
+
+  /**
+   * What `channel`'s lock looks like now, read from the directory without writing anything: held or
+   * not (by this adapter's `stale`), for how long yet unless renewed, how many live waiters are in its
+   * line, its last fencing token. It keeps working after `close()`.
+   */
+  async inspect(channel: string): Promise<LockInspection> {
+    return this.#inspect(inspectable(channel));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { FileStorageAdapter } from './adapter.js';
-import type { FileStorageAdapterOptions } from './options.js';
+import type { FileLockerOptions, FileStorageAdapterOptions } from './options.js';
 
 export default FileStorageAdapter;
 export { FileStorageAdapter };
-export type { FileStorageAdapterOptions };
+export type { FileLockerOptions, FileStorageAdapterOptions };
+export type { LockInspection } from '../shared/inspection.js';

@@ -2,17 +2,19 @@ import fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe } from '../shared/errors.js';
 import { FILE_STORAGE_DEFAULTS } from '../shared/defaults.js';
+import { refuseUnknownOptions } from '../shared/known-options.js';
 
 /** The proper-lockfile options a user may set; retries, realpath, lockfilePath and onCompromised are the adapter's. */
 export interface FileLockerOptions {
   /**
    * Milliseconds after its last renewal when a lock counts as abandoned and may be taken over
-   * (at least 2000).
+   * (at least 2000: a smaller value is refused with a TypeError).
    * @default 5000
    */
   stale?: number;
   /**
-   * Milliseconds between renewals of a held lock (kept between 1000 and `stale / 2`).
+   * Milliseconds between renewals of a held lock (from 1000 to `stale / 2`: another value is refused
+   * with a TypeError).
    * @default 1000
    */
   update?: number;
@@ -92,6 +94,32 @@ const bad = (option: string, value: unknown, expected: string): TypeError =>
     value,
   });
 
+/** proper-lockfile's floors: it raises a smaller `stale` to 2000 ms, and keeps `update` from 1000 ms to `stale / 2`. */
+const MIN_STALE = 2000;
+const MIN_UPDATE = 1000;
+
+/**
+ * proper-lockfile's options that the adapter sets itself: given in `lockerOptions`, they would be
+ * ignored, so they are refused, with the reason.
+ */
+const ADAPTER_OWNED: Readonly<Record<string, string>> = {
+  retries: 'each lock attempt is a single try, and `atomize` does the waiting (its `timeout` and `interval`)',
+  realpath: 'the adapter resolves `directory` once, when it is created, and follows no link inside it',
+  lockfilePath: "each channel's lock has its own path in `<directory>/locks/`",
+  onCompromised: "a lost lock aborts its handle's `signal` (atomize aborts the request and rejects with `LockLostError`)",
+};
+
+const adapterOwned = (lockerOptions: object): void => {
+  for (const [name, why] of Object.entries(ADAPTER_OWNED)) {
+    if ((lockerOptions as Record<string, unknown>)[name] === undefined) continue;
+    throw Object.assign(new TypeError(`FileStorageAdapter: option \`lockerOptions.${name}\` cannot be set, the adapter sets it: ${why}`), {
+      code: 'ERR_ATOMIZE_INVALID_OPTION',
+      option: `lockerOptions.${name}`,
+      value: (lockerOptions as Record<string, unknown>)[name],
+    });
+  }
+};
+
 const milliseconds = (option: string, value: unknown, fallback: number): number => {
   if (value === undefined) return fallback;
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
@@ -105,12 +133,32 @@ const mode = (option: string, value: unknown, fallback: number, owner: number): 
   throw bad(option, value, `a mode from 0o${owner.toString(8)} to 0o777 that gives the owner at least 0o${owner.toString(8)}`);
 };
 
+/** Every option name: any other is refused, with the closest of these named. */
+const OPTION_KEYS = [
+  'directory', 'lockerOptions', 'notify', 'fair', 'fileMode', 'dirMode', 'sweepInterval', 'sweepBatch',
+] as const satisfies ReadonlyArray<keyof FileStorageAdapterOptions>;
+const LOCKER_OPTION_KEYS = ['stale', 'update', 'fs'] as const satisfies ReadonlyArray<keyof FileLockerOptions>;
+// A name added to an interface and not to its list would be refused at run time: a compile error here.
+const everyName: [Exclude<keyof FileStorageAdapterOptions, (typeof OPTION_KEYS)[number]>, Exclude<keyof FileLockerOptions, (typeof LOCKER_OPTION_KEYS)[number]>] =
+  [] as unknown as [never, never];
+void everyName;
+
 /** Checks the options and applies the defaults; throws a coded `TypeError` naming a bad option. */
 export const resolveOptions = (options: FileStorageAdapterOptions): FileSettings => {
   if (options === null || typeof options !== 'object') throw bad('options', options, 'an object with `directory`');
+  refuseUnknownOptions('FileStorageAdapter', options, OPTION_KEYS);
   const { directory, lockerOptions = {}, notify = FILE_STORAGE_DEFAULTS.notify, fair = FILE_STORAGE_DEFAULTS.fair } = options;
   if (typeof directory !== 'string' || directory === '') throw bad('directory', directory, 'a non-empty path string');
   if (lockerOptions === null || typeof lockerOptions !== 'object') throw bad('lockerOptions', lockerOptions, 'an object');
+  adapterOwned(lockerOptions);
+  // Values proper-lockfile would change are refused: the lease is what the options say.
+  const stale = milliseconds('lockerOptions.stale', lockerOptions.stale, FILE_STORAGE_DEFAULTS.stale);
+  if (stale < MIN_STALE) throw bad('lockerOptions.stale', stale, `at least ${MIN_STALE} ms (proper-lockfile's minimum)`);
+  const update = milliseconds('lockerOptions.update', lockerOptions.update, FILE_STORAGE_DEFAULTS.update);
+  if (update < MIN_UPDATE || update > stale / 2) {
+    throw bad('lockerOptions.update', update, `from ${MIN_UPDATE} ms to half of \`stale\` (${stale / 2} ms): renewals must come at least twice per lease`);
+  }
+  refuseUnknownOptions('FileStorageAdapter', lockerOptions, LOCKER_OPTION_KEYS, 'lockerOptions.');
   if (typeof notify !== 'boolean') throw bad('notify', notify, 'a boolean');
   if (typeof fair !== 'boolean') throw bad('fair', fair, 'a boolean');
   const { sweepBatch = FILE_STORAGE_DEFAULTS.sweepBatch } = options;
@@ -121,8 +169,8 @@ export const resolveOptions = (options: FileStorageAdapterOptions): FileSettings
     lockFolder: join(root, 'locks'),
     lineFolder: join(root, 'lines'),
     fenceFolder: join(root, 'fences'),
-    stale: milliseconds('lockerOptions.stale', lockerOptions.stale, FILE_STORAGE_DEFAULTS.stale),
-    update: milliseconds('lockerOptions.update', lockerOptions.update, FILE_STORAGE_DEFAULTS.update),
+    stale,
+    update,
     fs: (lockerOptions.fs as typeof fs | undefined) ?? fs,
     notify,
     fair,

@@ -1,38 +1,51 @@
-import { Redlock } from '@sesamecare-oss/redlock';
 import type { AlovaGlobalCacheAdapter } from 'alova';
-import { LockerConfigError, describe } from '../shared/errors.js';
+import { LockerClosedError, LockerConfigError, describe } from '../shared/errors.js';
+import { inspectable, type LockInspection } from '../shared/inspection.js';
 import { RedisCache } from './cache/cache.js';
 import { isSlotSafe } from './cache/keys.js';
 import { chooseVoters } from './connection/choose-voters.js';
 import type { Link } from './connection/link.js';
 import { openLink } from './connection/open-link.js';
+import { inspectChannel } from './inspect/inspect.js';
 import type { LockContext } from './lock/lock-context.js';
 import { RedisLocker } from './lock/locker.js';
 import { ReleaseNotifier } from './notify/release-notifier.js';
-import { resolveOptions, type RedisClient, type RedisStorageAdapterOptions } from './options.js';
+import { resolveOptions, type RedisClient as IORedisClient } from './options.js';
+import { redisPeers } from './peers.js';
+import type { RedisClient, RedisLocker as PublicRedisLocker, RedisStorageAdapterOptions } from './types.js';
 
 /** Slack over `commandTimeout`, so that ioredis's own timeout (with its clearer error) fires first. */
 const SLACK_MS = 50;
 
-const dbOf = (client: RedisClient): number => (client.isCluster ? 0 : (client.options as { db?: number }).db ?? 0);
+const dbOf = (client: IORedisClient): number => (client.isCluster ? 0 : (client.options as { db?: number }).db ?? 0);
 
 /**
  * alova's l2Cache on Redis (single server, Cluster, or an existing ioredis client) with a distributed
  * lock for `atomize` at `adapter.locker` (Redlock, over one server or a quorum of independent ones).
  */
 export class RedisStorageAdapter implements AlovaGlobalCacheAdapter {
-  /** The ioredis instance that holds the cache (opened at its first command when the adapter opened it). */
+  /**
+   * The ioredis instance that holds the cache (opened at its first command when the adapter opened it);
+   * cast it to ioredis's `Redis` or `Cluster` for commands of your own.
+   */
   readonly client: RedisClient;
   /** The lock `atomize` uses. */
-  readonly locker: RedisLocker;
+  readonly locker: PublicRedisLocker;
+  readonly #locker: RedisLocker;
   readonly keyPrefix: string;
   readonly #cache: RedisCache;
   readonly #links: Link[];
   readonly #bound: number;
+  readonly #ctx: LockContext;
   #closing: Promise<void> | undefined;
 
+  /**
+   * Checks the options (a `TypeError`, code `ERR_ATOMIZE_INVALID_OPTION`, for an unknown, bad or
+   * conflicting one) and opens the connections. Without ioredis installed, throws `LockerConfigError`.
+   */
   constructor(options?: RedisStorageAdapterOptions) {
     const resolved = resolveOptions(options);
+    const { Redlock } = redisPeers().redlock;
     const bound = resolved.commandTimeout + SLACK_MS;
     const main = resolved.main ? openLink(resolved.main) : undefined;
     const opened = resolved.quorum ? resolved.quorum.map((target) => openLink(target, 'voter')) : [main!];
@@ -76,10 +89,11 @@ export class RedisStorageAdapter implements AlovaGlobalCacheAdapter {
     };
     this.client = cacheLink.client;
     this.keyPrefix = resolved.keyPrefix;
-    this.locker = new RedisLocker(ctx, resolved.keyPrefix, resolved.notify ? new ReleaseNotifier(voters) : undefined);
+    this.locker = this.#locker = new RedisLocker(ctx, resolved.keyPrefix, resolved.notify ? new ReleaseNotifier(voters, bound) : undefined);
     this.#cache = new RedisCache(cacheLink, resolved.keyPrefix, resolved.commandTimeout);
     this.#links = [...new Set([cacheLink, ...voters])];
     this.#bound = bound;
+    this.#ctx = ctx;
   }
 
   /**
@@ -106,12 +120,23 @@ export class RedisStorageAdapter implements AlovaGlobalCacheAdapter {
   }
 
   /**
+   * What `channel`'s lock looks like now, read on the lock servers without writing anything: held or
+   * not, by whom, for how long yet, how many wait, its last fencing token. After `close()` it rejects
+   * with `LockerClosedError`; a server that cannot answer with `LockerUnavailableError`.
+   */
+  async inspect(channel: string): Promise<LockInspection> {
+    inspectable(channel);
+    if (this.#closing) throw new LockerClosedError('RedisStorageAdapter');
+    return inspectChannel(this.#ctx, this.keyPrefix, channel);
+  }
+
+  /**
    * Releases the locks still held here, then closes the connections the adapter opened (never a
    * `client` it was given). Idempotent.
    */
   close(): Promise<void> {
     return (this.#closing ??= (async () => {
-      await this.locker.close(this.#bound);
+      await this.#locker.close(this.#bound);
       await Promise.all(this.#links.map((link) => link.close(this.#bound)));
     })());
   }

@@ -1,8 +1,16 @@
 import { RedisStorageAdapter } from './adapter.js';
-import type { RedisStorageAdapterOptions } from './options.js';
+import type { RedisStorageAdapterOptions } from './types.js';
 
 export default RedisStorageAdapter;
 export { RedisStorageAdapter };
 export type { RedisStorageAdapterOptions };
-export type { RedisClient, RedisTarget } from './options.js';
-export type { RedisLocker } from './lock/locker.js';
+export type {
+  RedisClient,
+  RedisClusterNode,
+  RedisClusterOptions,
+  RedisConnectionOptions,
+  RedisLocker,
+  RedisTarget,
+  RedlockOptions,
+} from './types.js';
+export type { LockInspection } from '../shared/inspection.js';

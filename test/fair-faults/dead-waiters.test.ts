@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { fileProbe, redisProbe, type ChannelProbe } from '../helpers/probes.js';
 import { spawnFixture, tempDir, waitFor, type Child } from '../storage-file/helpers.js';
+import { lockKey } from '../../src/storage-redis/cache/keys.js';
+import { RedisStorageAdapter } from '../../src/storage-redis/index.js';
 import { optionsOf, uniquePrefix } from '../storage-redis/setup.js';
 import { useBackends } from './setup.js';
 
@@ -58,5 +60,47 @@ describe.each(['redis', 'file'] as const)('%s adapter: waiters killed in line', 
     console.log(`${kind}: the survivor got the channel ${Math.round(gap)} ms after the holder ended`);
     expect(gap).toBeGreaterThanOrEqual(0);
     expect(gap).toBeLessThan(1000);
+  });
+});
+
+describe('redis adapter: a handoff skips waiters whose process is gone', () => {
+  it('the release hands the lock straight to the live waiter behind three killed ones, in the same script', async () => {
+    const channel = 'skip-dead';
+    const keyPrefix = uniquePrefix('skip-dead');
+    const lock = lockKey(keyPrefix, channel);
+    const probe = redisProbe(env.raw, keyPrefix, channel);
+    const holder = new RedisStorageAdapter({ ...optionsOf(env.redis.url), keyPrefix, redlockTTL: 30_000 });
+    const held = (await holder.locker.tryAcquire(channel))!;
+    expect(held).not.toBeNull();
+    const worker = (ms = 1): Child =>
+      spawnFixture('atomize-worker.mjs', {
+        adapter: 'redis',
+        adapterOptions: { ...optionsOf(env.redis.url), keyPrefix },
+        url: env.http.url,
+        jobs: [{ channel, count: 1 }],
+        ms,
+        timeout: 30_000,
+      });
+    const doomed: Child[] = [];
+    for (let i = 1; i <= 3; i++) {
+      doomed.push(worker());
+      await waitFor(async () => (await probe.waiting()) === i, `waiter ${i} to queue`);
+    }
+    const survivor = worker(1000); // its request outlasts the look below
+    await waitFor(async () => (await probe.waiting()) === 4, 'the survivor to queue');
+    const [, ...line] = await env.raw.lrange(lock, 0, -1);
+    // Each waiter joined under its process's grant channel (not as a polling ticket).
+    expect(line.every((entry) => !entry.startsWith('p|'))).toBe(true);
+    for (const child of doomed) child.process.kill('SIGKILL');
+    await Promise.all(doomed.map((child) => child.exited));
+    // Redis has dropped the killed processes' connections (their grant channels have no subscriber).
+    const channels = line.slice(0, 3).map((entry) => `${keyPrefix}grant:${entry.split('|')[0]}`);
+    await waitFor(async () => ((await env.raw.pubsub('NUMSUB', ...channels)) as Array<string | number>).every((v, i) => i % 2 === 0 || v === 0), 'Redis to drop the killed connections');
+    await held.release();
+    // Before the survivor could even answer: the lock is its grant, the dead tickets are gone.
+    expect(await env.raw.lrange(lock, 0, -1)).toEqual([line[3]]);
+    const done = await survivor.exited;
+    expect(done.code).toBe(0);
+    await holder.close();
   });
 });

@@ -16,9 +16,9 @@ const newestMtime = (path: string): number => {
   return readdirSync(path, { withFileTypes: true }).reduce((newest, entry) => Math.max(newest, newestMtime(join(path, entry.name))), 0);
 };
 
-/** Every file of dist/ that package.json exports (its `default` conditions), relative to `root`. */
+/** Every file of dist/ that package.json exports (its `default` conditions) or runs as a `bin`, relative to `root`. */
 export const builtEntries = (root: string): string[] => {
-  const { exports } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: unknown };
+  const { exports, bin } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: unknown; bin?: unknown };
   const found = new Set<string>();
   const walk = (value: unknown): void => {
     if (typeof value === 'string') {
@@ -28,6 +28,7 @@ export const builtEntries = (root: string): string[] => {
     }
   };
   walk(exports);
+  walk(bin);
   return [...found].sort();
 };
 

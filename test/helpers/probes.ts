@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockName } from '../../src/storage-file/cache/file-names.js';
-import { lineKey, lockKey } from '../../src/storage-redis/cache/keys.js';
+import { lockKey } from '../../src/storage-redis/cache/keys.js';
 
 export interface ChannelProbe {
   /** Somebody holds (or was handed) the lock. */
@@ -14,7 +14,8 @@ export interface ChannelProbe {
 
 export const redisProbe = (raw: Redis, keyPrefix: string, channel: string): ChannelProbe => ({
   held: async () => (await raw.exists(lockKey(keyPrefix, channel))) === 1,
-  waiting: () => raw.zcard(lineKey(keyPrefix, channel)),
+  // The lock is a list, holder first and then the waiters (or a plain key: a holder and nobody in line).
+  waiting: async () => ((await raw.type(lockKey(keyPrefix, channel))) === 'list' ? Math.max(0, (await raw.llen(lockKey(keyPrefix, channel))) - 1) : 0),
 });
 
 export const fileProbe = (directory: string, channel: string): ChannelProbe => ({

@@ -213,6 +213,33 @@ describe('atomize waiting for a lock (fake timers)', () => {
     expect(call.value).toMatchObject({ ok: true });
   });
 
+  it("waits the locker's retryAfter instead of the interval when it is longer, set anew by every attempt; a grant still wakes it", async () => {
+    const locker = new ScriptedLocker();
+    const call = track(atomize(fakeAlova(locker, { autoAnswer: true }).work('paced'), { channel: 'paced', timeout: 60_000, interval: 100 }).send());
+    await settle();
+    const { ticket } = locker.last;
+    ticket!.retryAfter = 800; // eighth in line, told of its turn
+    locker.last.resolve(null);
+    await vi.advanceTimersByTimeAsync(799);
+    expect(locker.attempts.map((a) => a.at)).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(locker.attempts.map((a) => a.at)).toEqual([0, 800]);
+    expect(ticket!.retryAfter).toBeUndefined(); // cleared before each attempt: a hint lasts one pause
+    ticket!.retryAfter = 50; // shorter than the interval: the interval wins
+    locker.last.resolve(null);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(locker.attempts.map((a) => a.at)).toEqual([0, 800, 900]);
+    ticket!.retryAfter = 5000;
+    locker.last.resolve(null);
+    await vi.advanceTimersByTimeAsync(300);
+    locker.tell({ grantedTo: ticket!.id });
+    await settle();
+    expect(locker.attempts.map((a) => a.at)).toEqual([0, 800, 900, 1200]);
+    locker.last.resolve(handleOf('paced'));
+    await settle();
+    expect(call.value).toMatchObject({ ok: true });
+  });
+
   it('gives every attempt of one wait the same ticket, with its interval; aborts the ticket when the wait ends', async () => {
     const backend = new MemoryBackend();
     const holder = await new MemoryLocker(backend).tryAcquire('t');

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { Method } from 'alova';
+import { createAlova, Method } from 'alova';
+import adapterFetch from 'alova/fetch';
 import { describe, expect, it, vi } from 'vitest';
 import { atomize, HookedMethod, LockerMissingError, type RequestHandler } from '../../src/server/index.js';
 import { asAtomic } from '../../src/server/as-atomic.js';
@@ -116,7 +117,34 @@ describe('atomize entry checks', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(TypeError);
-    expect(thrown).toMatchObject({ code: 'ERR_ATOMIZE_INVALID_OPTION', message: 'atomize: expected an alova Method as the first argument' });
+    expect(thrown).toMatchObject({ code: 'ERR_ATOMIZE_INVALID_OPTION' });
+    expect(thrown.message).toMatch(/^atomize: expected an alova Method as the first argument, got /);
+  });
+
+  // What it got, and what to do instead (issue 14): a mistake is named, not only refused.
+  const alova = createAlova({ requestAdapter: adapterFetch(), cacheFor: null });
+  class Client {}
+  it.each<[string, unknown, string]>([
+    ['alova.Get, not called', alova.Get, 'got a function named Get: did you mean alova.Get(...)? (call it: atomize takes the method it makes)'],
+    ['alova.Post, bound', alova.Post.bind(alova), 'got a function named Post: did you mean alova.Post(...)?'],
+    ['another named function', function makeUser() {}, 'got a function named makeUser: pass the alova Method it makes, not the function'],
+    ['an anonymous function', (() => () => undefined)(), 'got an anonymous function: make one with the alova instance, e.g. alova.Get(url)'],
+    ['a URL string', '/api/user', 'got the string "/api/user": make one with the alova instance, e.g. alova.Get(url)'],
+    ['a number', 42, 'got the number 42: '],
+    ['undefined', undefined, 'got undefined: make one'],
+    ['null', null, 'got null: make one'],
+    ['a plain object', { url: '/api/user', method: 'GET' }, 'got a plain object with keys url, method: make one with the alova instance, e.g. alova.Get(url) or alova.Post(url, data) (alova.Request(config) takes a config object)'],
+    ['an empty object', {}, 'got a plain object with no keys: '],
+    ['the promise of a send', Promise.resolve(1), 'got a Promise: pass the method itself (alova.Get(url)), not what its send() or await gives'],
+    ['an array of methods', [alova.Get('/a'), alova.Get('/b')], 'got an array of 2: atomize takes one method'],
+    ['an instance of another class', new Client(), 'got an instance of Client that has no send() method: '],
+  ])('says what it got instead of a method: %s', (_what, value, expected) => {
+    expect(() => atomize(value as never)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_ATOMIZE_INVALID_OPTION' }));
+    try {
+      atomize(value as never);
+    } catch (error) {
+      expect((error as Error).message).toContain(`atomize: expected an alova Method as the first argument, ${expected}`);
+    }
   });
 
   const noop = (): void => undefined;

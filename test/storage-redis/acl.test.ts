@@ -129,7 +129,7 @@ describe('redis adapter with ACL users', () => {
     );
     let outcome: unknown = 'pending';
     waiting.then((value) => (outcome = value), (error: unknown) => (outcome = error));
-    await waitFor(async () => (await admin.zcard('alova:line:{n}')) === 1, 'the waiter to queue').catch(async (error: Error) => {
+    await waitFor(async () => (await admin.llen('alova:lock:{n}')) === 2, 'the waiter to queue').catch(async (error: Error) => {
       // Say why, should it ever happen: the waiter's outcome, the holder's state, the lock's lifetime.
       throw new Error(`${error.message}: waiter ${String(outcome)}, holder lost: ${String(held.signal.reason)}, lock pttl ${await admin.pttl('alova:lock:{n}')}`);
     });
@@ -144,14 +144,14 @@ describe('redis adapter with ACL users', () => {
 
   it.each([
     ['keys outside its key pattern (NOPERM)', (args: string[]) => args.map((arg) => (arg === '~alova:*' ? '~other:*' : arg))],
-    ["a command the lock script runs (Redis 7.0: \"ERR The user executing the script can't …\")", (args: string[]) => args.filter((arg) => arg !== '+zadd')],
+    ["a command the lock script runs (Redis 7.0: \"ERR The user executing the script can't …\")", (args: string[]) => args.filter((arg) => arg !== '+rpush')],
   ])('a user not allowed %s: atomize fails at once with LockerConfigError', async (_, restrict) => {
     const args = restrict(documentedAcl());
     args[0] = 'restricted';
     expect(await admin.call('ACL', 'SETUSER', ...args)).toBe('OK');
     const password = args.find((arg) => arg.startsWith('>'))!.slice(1);
     const holder = pool.make({ host: server.host, port: server.port, redlockTTL: LEASE });
-    const held = await holder.locker.tryAcquire('denied'); // so that a waiter has to queue (ZADD)
+    const held = await holder.locker.tryAcquire('denied'); // so that a waiter has to queue (RPUSH)
     expect(held).not.toBeNull();
     const adapter = pool.make({ host: server.host, port: server.port, username: 'restricted', password, redlockTTL: LEASE });
     const started = Date.now();

@@ -1,5 +1,5 @@
 /** The adapter as alova's l2Cache: JSON values, alova's expiry, clear() of its own keys only. */
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStorageAdapter } from '../../src/storage-redis/index.js';
 import { sharedRedis, startCluster, type RedisCluster } from '../helpers/redis-servers.js';
@@ -207,7 +207,7 @@ describe('redis cache and locks, cluster', () => {
     expect(handles.every(Boolean)).toBe(true);
     const expected = [`${keyPrefix}lock:{%7Bbraces%7D}`, `${keyPrefix}lock:{a%7Bb%7Dc}`, `${keyPrefix}lock:{plain}`, `${keyPrefix}lock:{%257B}`];
     for (const key of expected) {
-      const slot = Number(await adapter.client.cluster('KEYSLOT', key));
+      const slot = Number(await (adapter.client as Cluster).cluster('KEYSLOT', key));
       const found = await Promise.all(cluster.nodes.map(async ({ port }) => {
         const node = new Redis({ host: '127.0.0.1', port });
         const keys = (await node.cluster('GETKEYSINSLOT', slot, 10)) as string[];

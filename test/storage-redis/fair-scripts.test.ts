@@ -1,11 +1,12 @@
 /**
  * The fair line's Lua scripts, run directly on a raw client against a real redis-server: what each
- * leaves in the lock, line and roll keys, with no adapter around them.
+ * leaves in the lock (a list: holder, then waiters) and fence keys, and what it announces, with no
+ * adapter around them.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fairAcquire, fairRelease, type FairKeys } from '../../src/storage-redis/line/fair-scripts.js';
-import { fenceKey, lineKey, lockKey, rollKey } from '../../src/storage-redis/cache/keys.js';
+import { fenceKey, lockKey } from '../../src/storage-redis/cache/keys.js';
+import { fairAcquire, fairExtend, fairRelease, type FairKeys, type TryMode } from '../../src/storage-redis/line/fair-scripts.js';
 import { startRedis, type RedisServer } from '../helpers/redis-servers.js';
 import { waitFor } from '../storage-file/helpers.js';
 import { optionsOf, sleep, uniquePrefix } from './setup.js';
@@ -17,28 +18,30 @@ let keys: FairKeys;
 const heard: string[] = [];
 
 const LEASE = 10_000;
-const LINE_TTL = 60_000;
 const WINDOW = 300;
+/** The tag of a process whose grant channel `listener` subscribes: its tickets count as alive. */
+const LIVE = 'live-process';
 
-/** One attempt: the fencing token (> 0) when the lock is `token`'s, else 0. */
-const acquire = (token: string, queue: '1' | '0' = '1', window = WINDOW) => fairAcquire(client, keys, '', token, LEASE, LINE_TTL, keys.pub, queue, window);
-const release = (token: string) => fairRelease(client, keys, '', token, keys.pub);
-const holder = () => client.get(keys.lock);
+/** A ticket as the line has it: `tag|window|id`. */
+const t = (id: string, tag = LIVE, window = WINDOW) => `${tag}|${window}|${id}`;
+/** One attempt: the fencing token (> 0), minus the place in line (< 0), or 0. */
+const acquire = (ticket: string, mode: TryMode = '1') => fairAcquire(client, keys, '', ticket, LEASE, mode);
+const release = (ticket: string, counted: '1' | '0' = '1') => fairRelease(client, keys, '', ticket, keys.pub, keys.procs, counted);
+const line = () => client.lrange(keys.lock, 0, -1);
 
-/** Every message published so far: a marker published after them arrives last, in order. */
+/** Every message heard so far, as `channel message`: a marker published after them arrives last. */
 const announced = async (): Promise<string[]> => {
   const marker = `marker:${crypto.randomUUID()}`;
   await client.publish(keys.pub, marker);
-  await waitFor(() => heard.includes(marker), 'the marker');
-  return heard.filter((message) => !message.startsWith('marker:'));
+  await waitFor(() => heard.some((entry) => entry.endsWith(marker)), 'the marker');
+  return heard.filter((entry) => !entry.includes('marker:'));
 };
-const line = () => client.zrange(keys.line, 0, -1);
 
 beforeAll(async () => {
   server = await startRedis();
   client = new Redis(optionsOf(server.url));
   listener = new Redis(optionsOf(server.url));
-  listener.on('message', (_channel: string, message: string) => heard.push(message));
+  listener.on('message', (channel: string, message: string) => heard.push(`${channel === keys.pub ? 'pub' : channel.slice(keys.procs.length)} ${message}`));
 });
 afterAll(async () => {
   client?.disconnect();
@@ -47,149 +50,175 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   const prefix = uniquePrefix('scripts');
-  keys = { lock: lockKey(prefix, 'c'), line: lineKey(prefix, 'c'), roll: rollKey(prefix, 'c'), fence: fenceKey(prefix, 'c'), pub: `${lockKey(prefix, 'c')}` };
+  keys = { lock: lockKey(prefix, 'c'), fence: fenceKey(prefix, 'c'), pub: lockKey(prefix, 'c'), procs: `${prefix}grant:` };
   heard.length = 0;
-  await listener.subscribe(keys.pub);
+  await listener.subscribe(keys.pub, keys.procs + LIVE);
 });
 
 describe('fair acquire script', () => {
-  it('takes a free lock under the caller lease, queues behind a holder, and renews its own lock', async () => {
-    expect(await acquire('a')).toBeGreaterThan(0);
-    expect(await holder()).toBe('a');
+  it('takes a free lock under the caller lease, queues behind the holder in arrival order, and confirms its own lock', async () => {
+    expect(await acquire(t('a'))).toBeGreaterThan(0);
+    expect(await line()).toEqual([t('a')]);
     expect(await client.pttl(keys.lock)).toBeGreaterThan(LEASE - 1000);
-    expect(await acquire('b')).toBe(0);
-    expect(await acquire('c')).toBe(0);
-    expect(await line()).toEqual(['b', 'c']);
-    expect(await client.pttl(keys.line)).toBeGreaterThan(LINE_TTL - 1000);
-    expect(await client.pttl(keys.roll)).toBeGreaterThan(LINE_TTL - 1000);
-    await client.pexpire(keys.lock, 50);
-    expect(await acquire('a')).toBeGreaterThan(0);
+    expect(await acquire(t('b'))).toBe(-1);
+    expect(await acquire(t('c'))).toBe(-2);
+    expect(await line()).toEqual([t('a'), t('b'), t('c')]);
+    // A later try keeps the place, without joining twice.
+    expect(await acquire(t('b'), '2')).toBe(-1);
+    expect(await line()).toEqual([t('a'), t('b'), t('c')]);
+    await client.pexpire(keys.lock, 5000);
+    expect(await acquire(t('a'), '2')).toBeGreaterThan(0);
     expect(await client.pttl(keys.lock)).toBeGreaterThan(LEASE - 1000);
-    // A second attempt keeps the first arrival.
-    const [, firstScore] = await client.zrange(keys.line, 0, 0, 'WITHSCORES');
-    expect(await acquire('b')).toBe(0);
-    expect((await client.zrange(keys.line, 0, 0, 'WITHSCORES'))[1]).toBe(firstScore);
   });
 
-  it('a ticketless attempt never queues, and takes nothing while a live waiter is in line', async () => {
-    expect(await acquire('h')).toBeGreaterThan(0);
-    expect(await acquire('w')).toBe(0);
-    expect(await acquire('plain', '0')).toBe(0);
-    expect(await line()).toEqual(['w']);
+  it('a try that takes only a free lock never queues', async () => {
+    expect(await acquire(t('h'))).toBeGreaterThan(0);
+    expect(await acquire(t('plain'), '0')).toBe(0);
+    expect(await line()).toEqual([t('h')]);
     await client.del(keys.lock);
-    expect(await acquire('plain', '0')).toBe(0);
-    // The free lock went to the live waiter instead, for its liveness window only.
-    expect(await holder()).toBe('w');
-    expect(await client.pttl(keys.lock)).toBeLessThanOrEqual(WINDOW);
-    expect(await line()).toEqual([]);
+    expect(await acquire(t('plain'), '0')).toBeGreaterThan(0);
+    expect(await line()).toEqual([t('plain')]);
   });
 
-  it('the grantee confirms its grant with its own lease, and leaves the roll', async () => {
-    await acquire('h');
-    await acquire('g');
-    expect(await release('h')).toBe(1);
-    expect(await holder()).toBe('g');
-    expect(await client.pttl(keys.lock)).toBeLessThanOrEqual(WINDOW);
-    expect(await acquire('g')).toBeGreaterThan(0);
-    expect(await client.pttl(keys.lock)).toBeGreaterThan(LEASE - 1000);
-    expect(await client.zscore(keys.roll, 'g')).toBeNull();
+  it('a later try whose line was lost (the holder ran out) joins again, or takes the free lock', async () => {
+    await acquire(t('h'));
+    await acquire(t('w1'));
+    await acquire(t('w2'));
+    await client.del(keys.lock);
+    expect(await acquire(t('w2'), '2')).toBeGreaterThan(0);
+    expect(await acquire(t('w1'), '2')).toBe(-1);
+    expect(await line()).toEqual([t('w2'), t('w1')]);
+  });
+
+  it('leaves a holder of another kind (a plain string key) alone', async () => {
+    await client.set(keys.lock, 'someone', 'PX', 5000);
+    expect(await acquire(t('a'))).toBe(0);
+    expect(await acquire(t('a'), '2')).toBe(0);
+    expect(await acquire(t('a'), '0')).toBe(0);
+    expect(await release(t('a'))).toBe(0);
+    expect(await client.get(keys.lock)).toBe('someone');
   });
 });
 
 describe('fencing tokens of the scripts', () => {
-  it('every grant gets a token above the last, kept for the holder, also across handoffs and expiry', async () => {
-    const first = await acquire('a');
+  it('every confirmed lock gets a token above the last, also across handoffs and expiry', async () => {
+    const first = await acquire(t('a'));
     expect(Number.isSafeInteger(first)).toBe(true);
-    expect(await acquire('a')).toBe(first); // the holder's own token, not a new one
-    expect(await acquire('b')).toBe(0);
-    await release('a'); // handed to b, with a new token at the grant
-    const second = await acquire('b');
+    expect(await acquire(t('b'))).toBe(-1);
+    await release(t('a'));
+    const second = await acquire(t('b'), '2');
     expect(second).toBeGreaterThan(first);
     await client.pexpire(keys.lock, 1);
     await sleep(20);
-    const third = await acquire('c'); // b's lock expired: c takes it over
+    const third = await acquire(t('c'));
     expect(third).toBeGreaterThan(second);
+    expect(third - first).toBeLessThan(10); // one counter, not a clock reading per grant
   });
 
   it('stays above every earlier token when the fence was lost with every key (a restart without persistence)', async () => {
-    const before = await acquire('a');
+    const before = await acquire(t('a'));
     await client.flushall();
-    const after = await acquire('b');
+    const after = await acquire(t('b'));
     expect(after).toBeGreaterThan(before);
-    expect(await client.hget(keys.fence, 'last')).toBe(String(after));
+    expect(await client.get(keys.fence)).toBe(String(after));
+    expect(await client.pttl(keys.fence)).toBeGreaterThan(86_000_000);
   });
 
-  it('is above the last token even when the clock is behind it', async () => {
-    await client.hset(keys.fence, 'last', '9000000000000000', 'holder', 'someone');
-    expect(await acquire('a')).toBe(9000000000000001);
+  it('counts on from the last token even when the clock is behind it', async () => {
+    await client.set(keys.fence, '9000000000000000');
+    expect(await acquire(t('a'))).toBe(9000000000000001);
+  });
+
+  it("seeds from the clock over an older copy's fence (a hash)", async () => {
+    await client.hset(keys.fence, 'last', '1000', 'holder', 'someone');
+    const token = await acquire(t('a'));
+    expect(token).toBeGreaterThan(Date.now() * 1000 - 60_000_000);
+    expect(await client.type(keys.fence)).toBe('string');
   });
 });
 
 describe('fair release script', () => {
-  it('hands the lock to the first live waiter, skipping the dead ones in one pass, and announces it', async () => {
-    await acquire('h');
-    await acquire('dead1', '1', 50);
-    await acquire('dead2', '1', 50);
-    await acquire('live');
-    await client.zadd(keys.line, 0, 'never-alive'); // a ticket with no liveness at all, first in line
-    await sleep(100);
-    expect(await release('h')).toBe(1);
-    expect(await holder()).toBe('live');
-    expect(await line()).toEqual([]);
-    expect(await client.zrange(keys.roll, 0, -1)).toEqual(['live']);
-    expect(await announced()).toEqual(['grant:live']);
+  it('hands the lock to the first waiter whose process is connected, dropping the others in one pass, for its window', async () => {
+    await acquire(t('h'));
+    await acquire(t('dead1', 'gone-process'));
+    await acquire(t('dead2', 'gone-too'));
+    await acquire(t('live', LIVE, 700));
+    await acquire(t('after'));
+    expect(await release(t('h'))).toBe(1);
+    expect(await line()).toEqual([t('live', LIVE, 700), t('after')]);
+    const ttl = await client.pttl(keys.lock);
+    expect(ttl).toBeGreaterThan(500);
+    expect(ttl).toBeLessThanOrEqual(700);
+    expect(await announced()).toEqual([`${LIVE} ${t('live', LIVE, 700)}\n${keys.lock}`]);
   });
 
-  it('with nobody alive in line, deletes the lock and announces it free', async () => {
-    await acquire('h');
-    await acquire('dead', '1', 20);
-    await sleep(50);
-    expect(await release('h')).toBe(1);
+  it('with nobody connected in line, deletes the lock and announces it free', async () => {
+    await acquire(t('h'));
+    await acquire(t('dead', 'gone-process'));
+    expect(await release(t('h'))).toBe(1);
     expect(await client.exists(keys.lock)).toBe(0);
-    expect(await line()).toEqual([]);
-    expect(await announced()).toEqual(['free:h']);
+    expect(await announced()).toEqual([`pub free:${t('h')}`]);
   });
 
-  it('a grant to a waiter that died runs out with its liveness, and the next attempt serves the line again', async () => {
-    await acquire('h');
-    await acquire('doomed', '1', 150);
-    await acquire('next', '1', 5000);
-    expect(await release('h')).toBe(1);
-    expect(await holder()).toBe('doomed');
+  it('counts a polling ticket as alive, and announces its grant on the lock channel', async () => {
+    await acquire(t('h'));
+    await acquire(t('poller', 'p'));
+    expect(await release(t('h'))).toBe(1);
+    expect(await line()).toEqual([t('poller', 'p')]);
+    expect(await announced()).toEqual(['pub grant:poller']);
+  });
+
+  it('on a cluster (receivers not counted) serves the first ticket whatever the count', async () => {
+    await acquire(t('h'));
+    await acquire(t('elsewhere', 'other-node'));
+    expect(await release(t('h'), '0')).toBe(1);
+    expect(await line()).toEqual([t('elsewhere', 'other-node')]);
+  });
+
+  it('a grant that is never confirmed runs out with the window, taking the line with it', async () => {
+    await acquire(t('h'));
+    await acquire(t('stalled', LIVE, 150));
+    await acquire(t('next', LIVE, 5000));
+    await release(t('h'));
     await sleep(250);
     expect(await client.exists(keys.lock)).toBe(0);
-    // `next` was not first, but the lock is free and the dead head is gone from line: it takes it.
-    expect(await acquire('next')).toBeGreaterThan(0);
+    expect(await acquire(t('next'), '2')).toBeGreaterThan(0);
   });
 
-  it('of an expired lock, or of one held by another, only drops the token from the line', async () => {
-    await acquire('h');
-    await acquire('w');
-    expect(await release('w')).toBe(0);
-    expect(await line()).toEqual([]);
-    expect(await holder()).toBe('h');
+  it('of a waiter only takes it out of the line; of an expired lock does nothing', async () => {
+    await acquire(t('h'));
+    await acquire(t('w'));
+    await acquire(t('x'));
+    expect(await release(t('w'))).toBe(0);
+    expect(await line()).toEqual([t('h'), t('x')]);
     await client.del(keys.lock);
-    expect(await release('h')).toBe(0);
+    expect(await release(t('h'))).toBe(0);
     expect(await client.exists(keys.lock)).toBe(0);
     expect(await announced()).toEqual([]);
   });
 
   it('a leave with a grant pending hands the lock on to the next live waiter', async () => {
-    await acquire('h');
-    await acquire('leaver');
-    await acquire('next');
-    await release('h');
-    expect(await holder()).toBe('leaver');
-    expect(await release('leaver')).toBe(1);
-    expect(await holder()).toBe('next');
-    expect(await announced()).toEqual(['grant:leaver', 'grant:next']);
+    await acquire(t('h'));
+    await acquire(t('leaver'));
+    await acquire(t('next'));
+    await release(t('h'));
+    expect(await release(t('leaver'))).toBe(1);
+    expect(await line()).toEqual([t('next')]);
+    expect((await announced()).map((entry) => entry.split('\n')[0])).toEqual([`${LIVE} ${t('leaver')}`, `${LIVE} ${t('next')}`]);
   });
+});
 
-  it('the line and roll expire when nobody joins them for the line ttl', async () => {
-    await fairAcquire(client, keys, '', 'h', LEASE, LINE_TTL, '', '1', WINDOW);
-    await fairAcquire(client, keys, '', 'w', LEASE, 200, '', '1', WINDOW);
-    expect(await client.exists(keys.line, keys.roll)).toBe(2);
-    await sleep(300);
-    expect(await client.exists(keys.line, keys.roll)).toBe(0);
+describe('fair extend script', () => {
+  it("renews the holder's lease only", async () => {
+    await acquire(t('h'));
+    await acquire(t('w'));
+    await client.pexpire(keys.lock, 1000);
+    expect(await fairExtend(client, keys, '', t('w'), LEASE)).toBe(0);
+    expect(await client.pttl(keys.lock)).toBeLessThanOrEqual(1000);
+    expect(await fairExtend(client, keys, '', t('h'), LEASE)).toBe(1);
+    expect(await client.pttl(keys.lock)).toBeGreaterThan(LEASE - 1000);
+    await client.del(keys.lock);
+    await client.set(keys.lock, t('h'));
+    expect(await fairExtend(client, keys, '', t('h'), LEASE)).toBe(0);
   });
 });

@@ -29,6 +29,13 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** The ticket id of a line entry (`tag|window|id`). */
+const idOf = (entry: string | null) => entry?.split('|').slice(2).join('|') ?? null;
+/** Who holds the lock, or was handed it: the first of the lock's list. */
+const holderOf = async (lock: string) => idOf(await raw.lindex(lock, 0));
+/** The waiters behind the holder, by ticket id. */
+const lineOf = async (lock: string) => (await raw.lrange(lock, 1, -1)).map(idOf);
+
 const ticket = () => {
   const ending = new AbortController();
   return { ticket: { id: crypto.randomUUID(), signal: ending.signal } as WaitTicket, end: () => ending.abort() };
@@ -44,7 +51,7 @@ describe('redis adapter: fair handoff', () => {
       w.adapter.locker.onRelease!('f', (event) => w.events.push(event ?? {}));
       expect(await w.adapter.locker.tryAcquire('f', w.ticket)).toBeNull();
     }
-    expect(await raw.zrange(`${keyPrefix}line:{f}`, 0, -1)).toEqual(waiters.map((w) => w.ticket.id));
+    expect(await lineOf(`${keyPrefix}lock:{f}`)).toEqual(waiters.map((w) => w.ticket.id));
     // Every waiter's subscriber is in place before the first release is published.
     const pub = `${keyPrefix}lock:{f}`;
     await waitFor(async () => ((await raw.pubsub('NUMSUB', pub)) as [string, number])[1] === waiters.length, 'the subscriptions');
@@ -74,11 +81,11 @@ describe('redis adapter: fair handoff', () => {
     expect(await a.locker.tryAcquire('l', first.ticket)).toBeNull();
     expect(await b.locker.tryAcquire('l', second.ticket)).toBeNull();
     await holder!.release();
-    expect(await raw.get(`${keyPrefix}lock:{l}`)).toBe(first.ticket.id);
+    expect(await holderOf(`${keyPrefix}lock:{l}`)).toBe(first.ticket.id);
     first.end();
-    await waitFor(async () => (await raw.get(`${keyPrefix}lock:{l}`)) !== first.ticket.id, 'the leave to hand the lock on');
-    expect(await raw.get(`${keyPrefix}lock:{l}`)).toBe(second.ticket.id);
-    expect(await raw.zrange(`${keyPrefix}line:{l}`, 0, -1)).toEqual([]);
+    await waitFor(async () => (await holderOf(`${keyPrefix}lock:{l}`)) !== first.ticket.id, 'the leave to hand the lock on');
+    expect(await holderOf(`${keyPrefix}lock:{l}`)).toBe(second.ticket.id);
+    expect(await lineOf(`${keyPrefix}lock:{l}`)).toEqual([]);
     const handle = await b.locker.tryAcquire('l', second.ticket);
     expect(handle).not.toBeNull();
     await handle!.release();
@@ -104,6 +111,57 @@ describe('redis adapter: fair handoff', () => {
     expect(handle).not.toBeNull();
     // One lease (5 s) before the fix; now the dead waiter's 150 ms plus one try.
     expect(Date.now() - released).toBeLessThan(1000);
+    await handle!.release();
+  });
+
+  it('a lock handed to a wait that already ended in this process (its leave was lost) is handed on at once', async () => {
+    const keyPrefix = uniquePrefix('orphan');
+    const lock = `${keyPrefix}lock:{o}`;
+    const make = () => pool.make({ ...optionsOf(redis.url), keyPrefix, redlockTTL: LEASE });
+    const holder = await make().locker.tryAcquire('o');
+    const waiter = make();
+    const w = ticket();
+    const heard: ReleaseEvent[] = [];
+    waiter.locker.onRelease!('o', (event) => heard.push(event ?? {}));
+    expect(await waiter.locker.tryAcquire('o', w.ticket)).toBeNull();
+    const [, mine] = await raw.lrange(lock, 0, -1);
+    const tag = mine!.split('|')[0]!;
+    expect(tag).not.toBe('p');
+    // A ticket of this process whose wait is over, left in line ahead of ours, for a minute.
+    await raw.linsert(lock, 'BEFORE', mine!, `${tag}|60000|ghost`);
+    await holder!.release();
+    // The grant to the ghost reached this process, which gave it on to the next ticket: ours.
+    await waitFor(() => heard.some((event) => event.grantedTo === w.ticket.id), 'the grant to be handed on to our ticket');
+    expect(await raw.lrange(lock, 0, -1)).toEqual([mine]);
+    const handle = await waiter.locker.tryAcquire('o', w.ticket);
+    expect(handle).not.toBeNull();
+    w.end();
+    await handle!.release();
+  });
+
+  it('announces a handoff on a channel whose name has line breaks, and a second grant to the same ticket too', async () => {
+    const keyPrefix = uniquePrefix('newline');
+    const channel = 'line\nbreak\n';
+    const make = () => pool.make({ ...optionsOf(redis.url), keyPrefix, redlockTTL: LEASE });
+    const [holder, waiter] = [make(), make()];
+    const w = ticket();
+    const heard: ReleaseEvent[] = [];
+    waiter.locker.onRelease!(channel, (event) => heard.push(event ?? {}));
+    const first = (await holder.locker.tryAcquire(channel))!;
+    expect(await waiter.locker.tryAcquire(channel, w.ticket)).toBeNull();
+    await first.release();
+    await waitFor(() => heard.length === 1, 'the first grant');
+    expect(heard).toEqual([{ grantedTo: w.ticket.id }]);
+    // The grant runs out unconfirmed (as for a stalled waiter); the ticket joins again and is handed the lock again.
+    await raw.del(`${keyPrefix}lock:{${channel}}`);
+    const second = (await holder.locker.tryAcquire(channel))!;
+    expect(await waiter.locker.tryAcquire(channel, w.ticket)).toBeNull();
+    await second.release();
+    await waitFor(() => heard.length === 2, 'the second grant');
+    expect(heard).toEqual([{ grantedTo: w.ticket.id }, { grantedTo: w.ticket.id }]);
+    const handle = await waiter.locker.tryAcquire(channel, w.ticket);
+    expect(handle).not.toBeNull();
+    w.end();
     await handle!.release();
   });
 

@@ -58,11 +58,11 @@ describe('redis adapter: prefixes and clear()', () => {
     const names = ['plain', 'user:7', 'a{b}', '%41', 'k\uD800', '😀'];
     for (const name of names) await outer.set(name, name);
     await inner.set('kept', 'inner entry');
-    // The inner adapter holds a channel and has a waiter in its line (line, roll and fence keys exist).
+    // The inner adapter holds a channel and has a waiter in its line (the lock's list and the fence exist).
     const held = await inner.locker.tryAcquire('c');
     expect(held).not.toBeNull();
     expect(await innerRival.locker.tryAcquire('c', ticket())).toBeNull();
-    const innerKeys = ['nest:cache:fence:{c}', 'nest:cache:line:{c}', 'nest:cache:lock:{c}', 'nest:cache:roll:{c}', 'nest:cache:cache:kept'];
+    const innerKeys = ['nest:cache:fence:{c}', 'nest:cache:lock:{c}', 'nest:cache:cache:kept'];
     for (const key of innerKeys) expect(await raw.exists(key)).toBe(1);
 
     await outer.clear();

@@ -56,12 +56,16 @@ describe('redis quorum: credentials per server', () => {
     expect(await refusedAuths(main, 'main-pw')).toBe(0);
   });
 
-  it("without credentials of their own, quorum servers get a LockerConfigError (NOAUTH), and with quorumCredentials: 'inherit' the top-level ones", async () => {
+  it("without credentials of their own, quorum servers get a LockerConfigError (NOAUTH); top-level ones are refused unless quorumCredentials: 'inherit' passes them on", async () => {
     // Servers sharing one password, as with `'inherit'` in mind.
     const shared = await Promise.all([0, 1, 2].map(() => startRedis({ password: 'shared-pw' })));
     try {
       const quorum = shared.map((server) => ({ host: HOST, port: server.port }));
-      const own = pool.make({ password: 'shared-pw', quorum, keyPrefix: 'inh:', redlockTTL: LEASE });
+      // With 'own' (the default) no entry would use a top-level password: refused, not ignored.
+      expect(() => new RedisStorageAdapter({ password: 'shared-pw', quorum, keyPrefix: 'inh:' })).toThrow(
+        expect.objectContaining({ code: 'ERR_ATOMIZE_INVALID_OPTION', option: 'password' }),
+      );
+      const own = pool.make({ quorum, keyPrefix: 'inh:', redlockTTL: LEASE });
       await expect(own.locker.tryAcquire('q')).rejects.toMatchObject({ name: 'LockerConfigError', message: expect.stringMatching(/NOAUTH/) });
       const inherit = pool.make({ password: 'shared-pw', quorum, quorumCredentials: 'inherit', keyPrefix: 'inh:', redlockTTL: LEASE });
       const handle = await inherit.locker.tryAcquire('q');

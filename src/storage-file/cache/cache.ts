@@ -9,6 +9,7 @@ import { readEntry } from './entry-file.js';
 import { fileStem, isStemFile } from './file-names.js';
 import { isExpired, serialize } from './record.js';
 import { CacheSweep } from './sweep.js';
+import { processWrites } from './write-order.js';
 
 const EXTENSION = '.json';
 const ADAPTER = 'FileStorageAdapter';
@@ -26,6 +27,8 @@ export interface CacheSettings {
  * renamed over the entry, so readers in any process see the old or the new value, never a mix.
  * No link is followed: the folder is checked to be a real folder before each operation, and entries
  * are opened with O_NOFOLLOW. alova's expired records are removed when read, and by a bounded sweep.
+ * Writes (`set`, `remove`) of one entry issued in this process (by any adapter) land in the order they
+ * were issued.
  * A failure of the filesystem rejects with `CacheError` (`cause`: the fs error).
  */
 export class FileCache {
@@ -33,6 +36,7 @@ export class FileCache {
   readonly #files: FsPromises;
   readonly #fileMode: number;
   readonly #sweep: CacheSweep;
+  readonly #order = processWrites;
   #writes = 0;
 
   constructor(path: string, files: FsPromises, settings: CacheSettings) {
@@ -58,11 +62,14 @@ export class FileCache {
     const text = serialize(value, ADAPTER);
     if (isExpired(value)) return this.#removing('set', key, entry);
     const temp = `${entry}.${process.pid}-${(this.#writes++).toString(36)}-${randomBytes(6).toString('hex')}.tmp`;
+    // Its place among this process's writes of the key, taken now: a write issued later wins even
+    // when this one's file is written last.
+    const turn = this.#order.issue(entry);
     try {
       await this.#folder.use(async () => {
         try {
           await this.#files.writeFile(temp, text, { flag: CREATE_FLAGS, mode: this.#fileMode });
-          await this.#files.rename(temp, entry);
+          if (!(await turn.land(() => this.#files.rename(temp, entry)))) await this.#files.rm(temp, { force: true });
         } catch (error) {
           await this.#files.rm(temp, { force: true }).catch(() => undefined);
           throw error;
@@ -70,6 +77,8 @@ export class FileCache {
       });
     } catch (error) {
       throw new CacheError('set', key, error);
+    } finally {
+      turn.done();
     }
     this.#sweep.poke();
   }
@@ -121,11 +130,15 @@ export class FileCache {
   }
 
   async #removing(operation: 'set' | 'remove', key: string, path: string): Promise<void> {
+    const turn = this.#order.issue(path);
     try {
-      if (!(await this.#folder.exists())) return;
-      await this.#files.unlink(path).catch(ignoreMissing);
+      await turn.land(async () => {
+        if (await this.#folder.exists()) await this.#files.unlink(path).catch(ignoreMissing);
+      });
     } catch (error) {
       throw new CacheError(operation, key, error);
+    } finally {
+      turn.done();
     }
   }
 }

@@ -40,3 +40,6 @@ export const isStem = (name: string): boolean => STEM_ONLY.test(name);
 
 /** The lock directory of `channel` inside the lock folder (made by mkdir, removed at release). */
 export const lockName = (channel: string): string => `${fileStem(channel)}.lock`;
+
+/** The file of `channel`'s last fencing token inside the fence folder. */
+export const fenceName = (channel: string): string => `${fileStem(channel)}.fence`;

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { WaitTicket } from '../../shared/contract.js';
-import { LockerConfigError } from '../../shared/errors.js';
 import { isRealFolder } from '../fs/folder.js';
 import { codeOf, ignoreMissing, isConfigError } from '../fs/fs-errors.js';
 import type { FsPromises } from '../fs/fs-promises.js';
+import { unusableFolder } from '../fs/unusable.js';
 import { TicketFile, type TicketSettings } from './ticket-file.js';
 import { isTicketName, ownerExited, ticketName } from './ticket-name.js';
 
@@ -131,7 +131,7 @@ export class FairLine {
       return await run();
     } catch (error) {
       if (isConfigError(error)) {
-        throw new LockerConfigError(`FileStorageAdapter cannot queue waiters in ${this.root}: ${(error as Error).message}`, error);
+        throw await unusableFolder(this.files, 'keep its lines of waiters', this.root, error);
       }
       throw error;
     }

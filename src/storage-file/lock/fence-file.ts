@@ -14,12 +14,8 @@ const DIGITS = /^\d+$/;
  */
 export const nextToken = async (files: FsPromises, path: string, fileMode: number): Promise<number> => {
   let last = 0;
-  try {
-    const text = (await files.readFile(path, { encoding: 'utf8', flag: READ_FLAGS })).trim();
-    if (DIGITS.test(text) && Number.isSafeInteger(Number(text))) last = Number(text);
-  } catch (error) {
-    if (codeOf(error) !== 'ENOENT' && !NOT_A_FILE.has(codeOf(error) as string)) throw error;
-  }
+  const text = await readFence(files, path);
+  if (text !== undefined && DIGITS.test(text) && Number.isSafeInteger(Number(text))) last = Number(text);
   const token = Math.max(last + 1, Date.now() * 1000);
   const temporary = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
@@ -30,4 +26,17 @@ export const nextToken = async (files: FsPromises, path: string, fileMode: numbe
     throw error;
   }
   return token;
+};
+
+/**
+ * The text of the token file at `path`, trimmed; `undefined` when there is none (or a link or a folder
+ * is in its place: never followed). Other fs errors reject.
+ */
+export const readFence = async (files: FsPromises, path: string): Promise<string | undefined> => {
+  try {
+    return (await files.readFile(path, { encoding: 'utf8', flag: READ_FLAGS })).trim();
+  } catch (error) {
+    if (codeOf(error) !== 'ENOENT' && !NOT_A_FILE.has(codeOf(error) as string)) throw error;
+    return undefined;
+  }
 };

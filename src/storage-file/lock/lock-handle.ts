@@ -1,6 +1,17 @@
 import type { LockHandle } from '../../shared/contract.js';
-import { LockLostError } from '../../shared/errors.js';
+import { LockerClosedError, LockLostError } from '../../shared/errors.js';
 import { codeOf } from '../fs/fs-errors.js';
+
+/** Why a file lock was lost, in words, from what reported it (proper-lockfile's renewal, the release, `close()`). */
+const reasonOf = (cause: unknown): string | undefined => {
+  if (cause instanceof LockerClosedError) return 'the adapter was closed (adapter.close())';
+  const message = cause instanceof Error ? cause.message : '';
+  if (codeOf(cause) === 'ELOST') return message;
+  if (codeOf(cause) !== 'ECOMPROMISED') return undefined;
+  if (/^ENOENT\b/.test(message)) return 'its lock folder was removed (by another process, or by hand)';
+  if (/stale threshold/.test(message)) return 'its lock folder was changed by another process: taken over as stale (not renewed within `stale`), or touched by hand';
+  return `it could not be renewed within \`stale\` (${message})`;
+};
 
 /**
  * One held file lock; proper-lockfile renews its lease until `release()`. The adapter can also end
@@ -29,7 +40,7 @@ export class FileLockHandle implements LockHandle {
   /** The lock was compromised (removed, or taken over): aborts `signal`. Never throws. */
   lose(cause: unknown): void {
     if (this.#released || this.#lost.signal.aborted) return;
-    this.#lost.abort(new LockLostError(this.channel, cause));
+    this.#lost.abort(new LockLostError(this.channel, cause, reasonOf(cause)));
   }
 
   release(): Promise<void> {
@@ -43,7 +54,7 @@ export class FileLockHandle implements LockHandle {
       // Lost before: already told through `signal`, and there is nothing left to release.
       if (codeOf(error) === 'ERELEASED' && this.#lost.signal.aborted) return;
       // Lost, found out only now: the lock was left to its new holder.
-      if (codeOf(error) === 'ELOST') throw new LockLostError(this.channel, error);
+      if (codeOf(error) === 'ELOST') throw new LockLostError(this.channel, error, reasonOf(error));
       throw error;
     } finally {
       this.onEnd();

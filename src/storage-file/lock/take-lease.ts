@@ -1,9 +1,9 @@
 import lockfile from 'proper-lockfile';
 import { join } from 'node:path';
-import { LockerConfigError } from '../../shared/errors.js';
-import { fileStem, lockName } from '../cache/file-names.js';
+import { fenceName, lockName } from '../cache/file-names.js';
 import type { Folder } from '../fs/folder.js';
 import { isConfigError } from '../fs/fs-errors.js';
+import { unusableFolder } from '../fs/unusable.js';
 import type { FileSettings } from '../options.js';
 import { FileLockHandle } from './lock-handle.js';
 import { nextToken } from './fence-file.js';
@@ -45,7 +45,7 @@ export const takeLease = async (
     const unlock = await locks.use(() => lockfile.lock(path, options));
     let token: number;
     try {
-      token = await fences.use(() => nextToken(files, join(fences.path, `${fileStem(channel)}.fence`), settings.fileMode));
+      token = await fences.use(() => nextToken(files, join(fences.path, fenceName(channel)), settings.fileMode));
     } catch (error) {
       await unlock().catch(() => undefined);
       throw error;
@@ -56,7 +56,7 @@ export const takeLease = async (
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ELOCKED') return null;
     if (isConfigError(error)) {
-      throw new LockerConfigError(`FileStorageAdapter cannot take locks in ${locks.path}: ${(error as Error).message}`, error);
+      throw await unusableFolder(files, 'take locks', locks.path, error);
     }
     throw error;
   }

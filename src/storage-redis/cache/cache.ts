@@ -1,7 +1,8 @@
-import { Command, type Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { CacheError, describe } from '../../shared/errors.js';
 import type { Link } from '../connection/link.js';
 import type { RedisClient } from '../options.js';
+import { redisPeers } from '../peers.js';
 import { cacheKey, cachePattern, isOwnCacheKey } from './keys.js';
 
 /**
@@ -62,7 +63,7 @@ const warnUnreadable = (redisKey: string, error: unknown): void => {
  * what their size needs. The client's own keyPrefix applies as to any of its commands.
  */
 const send = <T>(client: RedisClient, name: string, args: ReadonlyArray<string | number>, ms: number): Promise<T> => {
-  const command = new Command(name, [...args], { keyPrefix: client.options.keyPrefix, replyEncoding: 'utf8' });
+  const command = new (redisPeers().ioredis.Command)(name, [...args], { keyPrefix: client.options.keyPrefix, replyEncoding: 'utf8' });
   command.setTimeout(Math.max(1, Math.ceil(ms)));
   return client.sendCommand(command) as Promise<T>;
 };

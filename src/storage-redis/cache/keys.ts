@@ -1,10 +1,10 @@
 import type { Link } from '../connection/link.js';
 
 /**
- * Key layout. Cache entries: `${prefix}cache:${name}`; a channel's lock: `${prefix}lock:{${name}}`,
- * its line of waiters (fair handoff): `${prefix}line:{${name}}` and their roll of liveness
- * `${prefix}roll:{${name}}`; the release notification of a lock is published on a pub/sub channel
- * named like the lock's full key.
+ * Key layout. Cache entries: `${prefix}cache:${name}`; a channel's lock (with its line of waiters,
+ * see fair-scripts.ts): `${prefix}lock:{${name}}`, its fencing tokens `${prefix}fence:{${name}}`; the
+ * release notification of a lock is published on a pub/sub channel named like the lock's full key, and
+ * handoffs on each adapter's own `${prefix}grant:<id>`.
  *
  * Names are user data, written percent-encoded so that two names never share a key:
  * - `%` → `%25`, `{` → `%7B`, `}` → `%7D`: a name can never choose a Redis Cluster hash tag of its
@@ -15,11 +15,11 @@ import type { Link } from '../connection/link.js';
  * - in cache names only, `:` → `%3A`: a cache key is then exactly `${prefix}cache:` and a remainder
  *   without `:`, while every key another adapter writes under a longer prefix (`${prefix}cache:x:`,
  *   say) has a `kind:` part after that prefix. So `clear()` can tell this adapter's entries from
- *   anyone else's (see {@link isOwnCacheKey}). Lock, line, roll and fence keys keep `:` as it is.
+ *   anyone else's (see {@link isOwnCacheKey}). Lock and fence keys keep `:` as it is.
  * Decoding is unambiguous: after `%`, a `D` starts a 4-digit surrogate code; `2`, `7` and `3` start
  * the 2-digit escapes `%25`, `%7B`, `%7D`, `%3A`.
  *
- * A channel's lock and line share the hash tag `{name}`, so they live in one slot (a prefix with a
+ * A channel's lock and fence share the hash tag `{name}`, so they live in one slot (a prefix with a
  * hash tag of its own, e.g. `'{app}:'`, keeps every key in one slot instead).
  */
 
@@ -42,13 +42,7 @@ export const cacheKey = (prefix: string, name: string): string => `${prefix}${CA
 
 export const lockKey = (prefix: string, channel: string): string => `${prefix}lock:{${encodeChannel(channel)}}`;
 
-/** The line of waiters of a channel, in the lock's slot. */
-export const lineKey = (prefix: string, channel: string): string => `${prefix}line:{${encodeChannel(channel)}}`;
-
-/** The liveness roll of a channel's waiters, in the lock's slot. */
-export const rollKey = (prefix: string, channel: string): string => `${prefix}roll:{${encodeChannel(channel)}}`;
-
-/** The fencing tokens of a channel (the last one given, and to whom), in the lock's slot. */
+/** The fencing tokens of a channel (a counter: the last one given), in the lock's slot. */
 export const fenceKey = (prefix: string, channel: string): string => `${prefix}fence:{${encodeChannel(channel)}}`;
 
 /** The Redis Cluster hash tag of `key`: what its slot is computed from. */
@@ -59,12 +53,12 @@ const hashTagOf = (key: string): string => {
 };
 
 /**
- * True when, under `fullPrefix` (the client's own keyPrefix, then the adapter's), a channel's lock,
- * line and roll keys share one hash tag, so one script can use them on a cluster. A prefix with an
+ * True when, under `fullPrefix` (the client's own keyPrefix, then the adapter's), a channel's lock and
+ * fence keys share one hash tag, so one script can use them on a cluster. A prefix with an
  * unbalanced `{` or an empty `{}` breaks that.
  */
 export const isSlotSafe = (fullPrefix: string): boolean => {
-  const tags = [lockKey, lineKey, rollKey, fenceKey].map((key) => hashTagOf(key(fullPrefix, 'x')));
+  const tags = [lockKey, fenceKey].map((key) => hashTagOf(key(fullPrefix, 'x')));
   return tags.every((tag) => tag === tags[0]);
 };
 

@@ -2,151 +2,159 @@ import { defineScript, type Script, type ScriptArg } from '../connection/define-
 import type { RedisClient } from '../options.js';
 
 /**
- * The fair line's scripts, on one server or one cluster slot. Keys of a channel: its lock (value: the
- * holder's token; a waiter's token is its ticket id), its line (sorted set of waiting tokens by
- * arrival, µs) and its roll (sorted set of waiting tokens by the time, ms, until which each counts
- * as alive: every attempt of a waiter moves it on), and its fence (a hash: the last fencing token
- * given, and to whom). Times are Redis' own clock (TIME).
+ * The fair line's scripts, on one server or one cluster slot. A channel has two keys:
  *
- * Serving the line hands a free lock to the first ticket that is still alive; dead tickets met on
- * the way are dropped, all in the same pass. The grant lasts only as long as the grantee counts as
- * alive: the grantee confirms it with its next attempt, which sets its own lease. A grantee that died
- * or stalls lets the grant run out after at most its liveness window, never a lease.
+ * - its **lock**, a list: the holder's ticket first, then the waiting tickets in arrival order. The
+ *   key's TTL is the holder's lease, or, while the lock is handed to a waiter that has not confirmed
+ *   it yet, that waiter's liveness window. The line lives and dies with the lock: when a holder's
+ *   lease runs out unrenewed, its waiters' places go with it, and they join again at their next try.
+ *   (A plain string value in the key is a holder of another kind, e.g. a quorum or an older copy of
+ *   this package: the key is then held, and these scripts leave it alone.)
+ * - its **fence**, a counter: the last fencing token given. When missing (expired a day after it was
+ *   seeded, or lost in a restart) it is seeded from the clock, `TIME` in µs: every token is then above
+ *   every earlier one, as long as the clock does not go back.
  *
- * Notifications are published with `redis.pcall`, their failure ignored: a user without permission
- * on the channel (Redis 7 gives new ACL users none) loses only the notification, never the release or
- * the grant already written (waiters poll anyway). The script names carry a version: a client shared
- * with an older copy of this package, which defined its own scripts under the older names, runs ours.
+ * A ticket (list member) is `tag|window|id`: `tag` names the pub/sub channel of its process's
+ * subscriber (`p` for a process that polls), `window` its liveness window in ms. Serving the line
+ * announces the grant on the grantee's process channel; Redis answers how many subscribers got it, so
+ * a ticket whose process has died (its connection is gone) is dropped at once and the next one served,
+ * in the same pass. A grantee that is alive but stalls lets the grant (and the line) run out after its
+ * window. Nothing in the line needs a waiter to keep trying to stay alive.
  *
- * Every grant (a free lock taken, or handed to a waiter) gets a fencing token, in the same script:
- * `max(last + 1, TIME in µs)`, so it is above every earlier token of the channel, also when the fence
- * was lost with every other key (a restart without persistence), as long as the clock does not go back.
+ * Notifications are published with `redis.pcall`; a failure (a user without permission on the channel)
+ * counts the grantee as alive, and loses only the notification: waiters still try now and then. The
+ * script names carry a version: a client shared with an older copy of this package runs ours.
  */
 
-/** Lua shared by both scripts: named locals, the clock, and `serve`. */
+/** Lua shared by the scripts: named locals, errors, tokens. */
 const PRELUDE = `
-local lockKey, lineKey, rollKey, fenceKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local lockKey, fenceKey = KEYS[1], KEYS[2]
 if ARGV[1] ~= '' then redis.pcall('SELECT', tonumber(ARGV[1])) end
-local clock = redis.call('TIME')
-local nowMs = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local nowUs = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-
--- The first ticket in line that is still alive, and until when; dead tickets are dropped meanwhile.
-local function firstAlive()
-  redis.call('ZREMRANGEBYSCORE', rollKey, '-inf', nowMs)
-  while true do
-    local head = redis.call('ZRANGE', lineKey, 0, 0)[1]
-    if not head then return nil, 0 end
-    local aliveUntil = tonumber(redis.call('ZSCORE', rollKey, head))
-    if aliveUntil and aliveUntil > nowMs then return head, aliveUntil end
-    redis.call('ZREM', lineKey, head)
-  end
+-- True when a reply failed because the key holds a value of another type (for the lock: a holder of
+-- another kind); any other failure (a refused permission, say) is raised as it is.
+local function otherType(reply)
+  if type(reply) ~= 'table' or reply.err == nil then return false end
+  if string.find(reply.err, 'WRONGTYPE', 1, true) or string.find(reply.err, 'not an integer', 1, true) then return true end
+  error(reply)
 end
 
--- The next fencing token of the channel, given to \`holder\`; the fence is kept a day after the last grant.
-local function issue(holder)
-  local token = math.max(tonumber(redis.call('HGET', fenceKey, 'last') or '0') + 1, nowUs)
-  redis.call('HSET', fenceKey, 'last', string.format('%.0f', token), 'holder', holder)
-  redis.call('PEXPIRE', fenceKey, 86400000)
+-- The next fencing token: one INCR, seeded from the clock when the counter is missing (or of an older format).
+local function issue()
+  local token = redis.pcall('INCR', fenceKey)
+  if otherType(token) or token < 1000000000000000 then
+    local clock = redis.call('TIME')
+    token = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+    redis.call('SET', fenceKey, string.format('%.0f', token), 'PX', 86400000)
+  end
   return token
 end
-
--- The fencing token of the current holder \`holder\` (given at its grant; a new one if the fence was lost).
-local function tokenOf(holder)
-  if redis.call('HGET', fenceKey, 'holder') == holder then return tonumber(redis.call('HGET', fenceKey, 'last')) end
-  return issue(holder)
-end
-
--- Hands the free lock to waiter \`head\` until it stops counting as alive, with a token, and announces it.
-local function grant(head, aliveUntil, pub)
-  issue(head)
-  redis.call('ZREM', lineKey, head)
-  redis.call('SET', lockKey, head, 'PX', math.ceil(aliveUntil - nowMs))
-  if pub ~= '' then redis.pcall('PUBLISH', pub, 'grant:' .. head) end
-end
 `;
 
 /**
- * One attempt. ARGV: db or '', token, lease ms, line ttl ms, pub/sub channel or '', '1' to queue up,
- * liveness window ms. The caller's fencing token (> 0) when the lock is (now) the caller's under its own
- * lease: it was handed to it, or it is free and no live ticket is ahead of the caller. Otherwise 0: the
- * caller (when queuing) is in line, and counts as alive for the window; a free lock went to the first
- * live waiter.
+ * One attempt. ARGV: db or '', ticket, lease ms, mode ('0' take only if free, '1' first try of a
+ * wait: join, '2' later try: confirm a grant, or join again when the line was lost). Returns the
+ * caller's fencing token (> 0) when the lock is now the caller's under its own lease; the caller's
+ * place behind the holder, negated (< 0), when it waits in line; 0 when it is not in line (a holder
+ * of another kind, or mode '0').
  */
 const ACQUIRE = `${PRELUDE}
-local token, lease, lineTtl, pub, queue, window = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6] == '1', tonumber(ARGV[7])
-local holder = redis.call('GET', lockKey)
-if holder == token then
+local ticket, lease, mode = ARGV[2], ARGV[3], ARGV[4]
+if mode == '2' then
+  local place = redis.pcall('LPOS', lockKey, ticket)
+  if otherType(place) then return 0 end
+  if place == 0 then
+    redis.call('PEXPIRE', lockKey, lease)
+    return issue()
+  end
+  if place then return -place end
+elseif mode == '0' and redis.call('EXISTS', lockKey) == 1 then
+  return 0
+end
+local length = redis.pcall('RPUSH', lockKey, ticket)
+if otherType(length) then return 0 end
+if length == 1 then
   redis.call('PEXPIRE', lockKey, lease)
-  redis.call('ZREM', lineKey, token)
-  redis.call('ZREM', rollKey, token)
-  return tokenOf(token)
+  return issue()
 end
-if queue then redis.call('ZADD', rollKey, nowMs + window, token) end
-if not holder then
-  local head, aliveUntil = firstAlive()
-  if not head or head == token then
-    redis.call('SET', lockKey, token, 'PX', lease)
-    redis.call('ZREM', lineKey, token)
-    redis.call('ZREM', rollKey, token)
-    return issue(token)
-  end
-  grant(head, aliveUntil, pub)
-end
-if queue then
-  -- The line and roll expire together, lineTtl after the last waiter joined (not after every attempt).
-  if redis.call('ZADD', lineKey, 'NX', nowUs, token) == 1 then
-    redis.call('PEXPIRE', lineKey, lineTtl)
-    redis.call('PEXPIRE', rollKey, lineTtl)
-  end
-end
-return 0
+return 1 - length
 `;
 
 /**
- * Release, or leave the line. ARGV: db or '', token, pub/sub channel or ''. Drops the token from the
- * line; when the lock is the token's, hands it to the first live waiter (`grant:<id>`) or deletes it
- * (`free:<token>`). 1 when the lock was the token's.
+ * Release, or leave the line. ARGV: db or '', ticket, pub/sub channel of the lock or '', prefix of the
+ * process channels or '', '1' when a PUBLISH's count of receivers can be trusted (one server). Takes
+ * the ticket out of the line; when it held the lock, hands it to the first live waiter or, with none
+ * left, deletes it (the list's end) and publishes `free:<ticket>`. 1 when the lock was the ticket's.
  */
 const RELEASE = `${PRELUDE}
-local token, pub = ARGV[2], ARGV[3]
-redis.call('ZREM', lineKey, token)
-redis.call('ZREM', rollKey, token)
-if redis.call('GET', lockKey) ~= token then return 0 end
-local head, aliveUntil = firstAlive()
-if head then
-  grant(head, aliveUntil, pub)
-else
-  redis.call('DEL', lockKey)
-  if pub ~= '' then redis.pcall('PUBLISH', pub, 'free:' .. token) end
+local ticket, pub, procs, counted = ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
+local firstTwo = redis.pcall('LRANGE', lockKey, 0, 1)
+if otherType(firstTwo) then return 0 end
+if firstTwo[1] ~= ticket then
+  if firstTwo[1] then redis.call('LREM', lockKey, 1, ticket) end
+  return 0
 end
+redis.call('LPOP', lockKey)
+local head = firstTwo[2]
+while head do
+  local tag, window, id = string.match(head, '^([^|]*)|(%d+)|(.*)$')
+  local alive = true
+  if tag and tag ~= 'p' and procs ~= '' then
+    local heard = redis.pcall('PUBLISH', procs .. tag, head .. '\\n' .. lockKey)
+    alive = not counted or type(heard) ~= 'number' or heard > 0
+    -- Refused (no permission on the grant channels): say it where the waiter may still hear it.
+    if type(heard) ~= 'number' and pub ~= '' then redis.pcall('PUBLISH', pub, 'grant:' .. (id or head)) end
+  elseif pub ~= '' then
+    redis.pcall('PUBLISH', pub, 'grant:' .. (id or head))
+  end
+  if alive then
+    redis.call('PEXPIRE', lockKey, math.max(1, tonumber(window) or 1000))
+    return 1
+  end
+  redis.call('LPOP', lockKey)
+  head = redis.call('LINDEX', lockKey, 0)
+end
+if pub ~= '' then redis.pcall('PUBLISH', pub, 'free:' .. ticket) end
 return 1
 `;
 
-/** The keys of one channel's fair line, all in the channel's slot. */
+/** Renewal. ARGV: db or '', ticket, lease ms. 1 when the ticket holds the lock (its lease is renewed), else 0. */
+const EXTEND = `${PRELUDE}
+local ticket, lease = ARGV[2], ARGV[3]
+local head = redis.pcall('LINDEX', lockKey, 0)
+if otherType(head) or head ~= ticket then return 0 end
+redis.call('PEXPIRE', lockKey, lease)
+return 1
+`;
+
+/** The keys of one channel's fair line, in the channel's slot, and its pub/sub channels. */
 export interface FairKeys {
+  /** The lock and its line (a list). */
   readonly lock: string;
-  readonly line: string;
-  readonly roll: string;
   readonly fence: string;
   /** Pub/sub channel of the lock's notifications, or '' for none. */
   readonly pub: string;
+  /** Prefix of the process channels that grants are announced on (the tag follows), or '' for none. */
+  readonly procs: string;
 }
 
-/** A script over the four keys of a channel's fair line; its first arg is the db to SELECT, or ''. */
+/** A script over a channel's two keys; its first arg is the db to SELECT, or ''. */
 const overFairKeys =
   <Args extends ScriptArg[]>(script: Script<[db: number | '', ...Args]>) =>
   (client: RedisClient, keys: FairKeys, db: number | '', ...args: Args): Promise<number> =>
-    script(client, [keys.lock, keys.line, keys.roll, keys.fence], db, ...args);
+    script(client, [keys.lock, keys.fence], db, ...args);
 
-/** Args: token, lease ms, line ttl ms, pub, '1' or '0' (queue), liveness window ms. */
+/** What a try asks: take only a free lock, join the line (first try), or confirm / rejoin (later tries). */
+export type TryMode = '0' | '1' | '2';
+
+/** Args: ticket, lease ms, mode. */
 export const fairAcquire = overFairKeys(
-  defineScript<[db: number | '', token: string, lease: number, lineTtl: number, pub: string, queue: '1' | '0', window: number]>(
-    'alovaAtomizeFairAcquire5',
-    4,
-    ACQUIRE,
-  ),
+  defineScript<[db: number | '', ticket: string, lease: number, mode: TryMode]>('alovaAtomizeFairAcquire6', 2, ACQUIRE),
 );
 
-/** Args: token, pub. */
-export const fairRelease = overFairKeys(defineScript<[db: number | '', token: string, pub: string]>('alovaAtomizeFairRelease5', 4, RELEASE));
+/** Args: ticket, pub, process channel prefix, '1' when PUBLISH counts can be trusted. */
+export const fairRelease = overFairKeys(
+  defineScript<[db: number | '', ticket: string, pub: string, procs: string, counted: '1' | '0']>('alovaAtomizeFairRelease6', 2, RELEASE),
+);
+
+/** Args: ticket, lease ms. */
+export const fairExtend = overFairKeys(defineScript<[db: number | '', ticket: string, lease: number]>('alovaAtomizeFairExtend6', 2, EXTEND));

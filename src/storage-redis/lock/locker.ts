@@ -40,7 +40,7 @@ export class RedisLocker implements AtomicLocker {
     this.#ctx = ctx;
     this.#prefix = prefix;
     this.#notifier = notifier;
-    this.#line = ctx.voters.length === 1 ? new FairLine(ctx, prefix) : undefined;
+    this.#line = ctx.voters.length === 1 ? new FairLine(ctx, prefix, notifier) : undefined;
     if (notifier) {
       (this as { onRelease?: RedisLocker['onRelease'] }).onRelease = (channel, listener) => {
         const key = lockKey(prefix, checkChannel(channel));
