@@ -16,7 +16,9 @@ export interface AtomizeOptions<AG extends AlovaGenerics = any> {
    */
   timeout?: number;
   /**
-   * Milliseconds between attempts while a channel is held by someone else.
+   * Milliseconds between attempts while a channel is held by someone else, unless a release wakes the
+   * waiter earlier. A fair locker that will announce the waiter's turn may ask for longer pauses (the
+   * Redis adapter: place in line × `interval`, at most 8 × `interval`).
    * @default 100
    */
   interval?: number;

@@ -6,7 +6,7 @@ export const ATOMIZE_DEFAULTS = Object.freeze({
   channel: 'default',
   /** Milliseconds to wait for the lock. @default 5000 */
   timeout: 5000,
-  /** Milliseconds between tries while the channel is held. @default 100 */
+  /** Milliseconds between tries while the channel is held (see `AtomizeOptions.interval`). @default 100 */
   interval: 100,
   /** Line up waiting callers of one process locally (not an alova option). @default true */
   queue: true,

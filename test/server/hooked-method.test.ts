@@ -138,6 +138,13 @@ describe('atomize entry checks', () => {
     ['the promise of a send', Promise.resolve(1), 'got a Promise: pass the method itself (alova.Get(url)), not what its send() or await gives'],
     ['an array of methods', [alova.Get('/a'), alova.Get('/b')], 'got an array of 2: atomize takes one method'],
     ['an instance of another class', new Client(), 'got an instance of Client that has no send() method: '],
+    ['an object whose prototype inherits its constructor', Object.create({}), 'got an instance of Object that has no send() method: make one'],
+    ['an object of a prototype with no constructor', Object.create(Object.create(null)), 'got an object that has no send() method: make one'],
+    ['an object without a prototype', Object.assign(Object.create(null), { url: '/x' }), 'got a plain object with keys url: make one'],
+    ['a plain object of many keys', { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 }, 'got a plain object with keys a, b, c, d, e, …: make one'],
+    ['a plain object of five keys', { a: 1, b: 2, c: 3, d: 4, e: 5 }, 'got a plain object with keys a, b, c, d, e: make one'],
+    ['a boolean', true, 'got the boolean true: make one'],
+    ['a function whose name starts like a bound one', Object.defineProperty(() => undefined, 'name', { value: 'xbound Get' }), 'got a function named xbound Get: pass the alova Method'],
   ])('says what it got instead of a method: %s', (_what, value, expected) => {
     expect(() => atomize(value as never)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_ATOMIZE_INVALID_OPTION' }));
     try {

@@ -55,7 +55,9 @@ export const makeFolder = async (files: FsPromises, path: string, mode: number):
  * parents) at first use. Every use first checks that it is a real folder, not a symbolic link
  * (rejecting with code ELOOP) or a file (ENOTDIR): the adapter never follows a link out of its
  * directory. `use(fn)` runs `fn` in it; when the folder has vanished since (ENOENT), it is made
- * again and `fn` runs once more.
+ * again and `fn` runs once more. The check of a use may be started earlier (`check()`, alongside the
+ * checks of the other folders and the lock attempt's first steps) and handed to `use`: it still
+ * comes before the use, without a round trip of its own on the way.
  */
 export const folder = (path: string, files: FsPromises, mode: number) => {
   let made: Promise<unknown> | undefined;
@@ -64,7 +66,9 @@ export const folder = (path: string, files: FsPromises, mode: number) => {
       made = undefined;
       throw error;
     }));
-  const ready = async (): Promise<void> => {
+  const ready = async (checked?: Promise<boolean>): Promise<void> => {
+    // Checked a real folder just before this use: nothing to make.
+    if (checked && (await checked)) return;
     await make();
     if (!(await isRealFolder(files, path))) throw missing(path);
   };
@@ -72,9 +76,20 @@ export const folder = (path: string, files: FsPromises, mode: number) => {
     path,
     /** True when the folder is there (and real), false when it is not (yet); never makes it. */
     exists: (): Promise<boolean> => isRealFolder(files, path),
-    async use<T>(fn: () => Promise<T>): Promise<T> {
+    /**
+     * The check of a coming `use`, started now: resolves as {@link isRealFolder}. Its rejection is
+     * handled here (it surfaces from the `use` it is handed to), so an attempt that ends before its
+     * use leaves no unhandled rejection.
+     */
+    check(): Promise<boolean> {
+      const checked = isRealFolder(files, path);
+      checked.catch(() => undefined);
+      return checked;
+    },
+    /** Runs `fn` in the folder, after `checked` (a {@link check} started for this use) or a check of its own. */
+    async use<T>(fn: () => Promise<T>, checked?: Promise<boolean>): Promise<T> {
       try {
-        await ready();
+        await ready(checked);
         return await fn();
       } catch (error) {
         if (codeOf(error) !== 'ENOENT') throw error;

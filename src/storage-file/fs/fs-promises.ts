@@ -20,9 +20,16 @@ export interface FsPromises {
   /** Sets the times of the entry itself, never of what a symbolic link points to. */
   lutimes(path: string, atime: Date, mtime: Date): Promise<void>;
   rm(path: string, options: fs.RmOptions): Promise<void>;
+  /** A file descriptor (numeric flags: see no-follow.ts); the fencing tokens use these four. */
+  open(path: string, flags: number, mode?: number): Promise<number>;
+  /** Bytes read into `buffer` from `position`. */
+  read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /** Bytes of `buffer` written (at the current position). */
+  write(fd: number, buffer: Buffer): Promise<number>;
+  close(fd: number): Promise<void>;
 }
 
-const METHODS = ['writeFile', 'readFile', 'rename', 'unlink', 'readdir', 'mkdir', 'rmdir', 'lstat', 'lutimes', 'rm'] as const;
+const METHODS = ['writeFile', 'readFile', 'rename', 'unlink', 'readdir', 'mkdir', 'rmdir', 'lstat', 'lutimes', 'rm', 'open', 'read', 'write', 'close'] as const;
 
 type Callback = (error: NodeJS.ErrnoException | null, value?: unknown) => void;
 type Method = (...args: unknown[]) => void;

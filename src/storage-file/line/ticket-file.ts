@@ -53,6 +53,20 @@ export class TicketFile {
     return this.#run(() => this.#create());
   }
 
+  /**
+   * The ticket's waiter took the lock: the file goes now, ahead of `end()` (the acquisition may still
+   * fail; a reading of the line then makes it again, at its place). Never rejects; a file that could
+   * not be removed stays `made`, for `end()` to try again.
+   */
+  vacate(): Promise<void> {
+    if (this.ended) return this.#busy;
+    return this.#run(async () => {
+      if (!this.made || this.ended) return;
+      await this.files.unlink(this.path).catch(ignoreMissing);
+      this.made = false;
+    }).catch(() => undefined);
+  }
+
   /** The wait is over: stops refreshing and removes the file. Never rejects. */
   end(): Promise<void> {
     if (this.ended) return this.#busy;
@@ -61,7 +75,7 @@ export class TicketFile {
     // After a creation still on its way, if any. Resolves once the file is gone.
     return this.#run(async () => {
       try {
-        await this.files.unlink(this.path).catch(ignoreMissing);
+        if (this.made) await this.files.unlink(this.path).catch(ignoreMissing);
       } finally {
         forgetAtExit(this);
       }

@@ -33,6 +33,12 @@ let namespace: string | undefined;
 /** This process, as ticket names write it: `<pid>.<pid namespace>`. */
 const owner = (): string => `${process.pid}.${(namespace ??= readNamespace())}`;
 
+/** The machine's monotonic clock now, in µs: the clock of arrival stamps. */
+export const monotonicNow = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** The arrival stamp of a ticket name (µs of the monotonic clock), NaN for other names. */
+export const arrivalOf = (name: string): number => (TICKET.test(name) ? Number(name.slice(0, WIDTH)) : Number.NaN);
+
 /** The name of the file of ticket `id` joining a line now. */
 export const ticketName = (id: string): string => `${arrival()}-${owner()}-${fileStem(id)}`;
 

@@ -20,6 +20,8 @@ const reasonOf = (cause: unknown): string | undefined => {
 export class FileLockHandle implements LockHandle {
   readonly #lost = new AbortController();
   #released?: Promise<void>;
+  /** Work of the acquisition still under way (its ticket leaving the line), which the release waits for. */
+  #pending: Promise<void> = Promise.resolve();
 
   /**
    * @param unlock proper-lockfile's release of this lock
@@ -43,12 +45,23 @@ export class FileLockHandle implements LockHandle {
     this.#lost.abort(new LockLostError(this.channel, cause, reasonOf(cause)));
   }
 
+  /**
+   * `work` (which never rejects) must be done before the lock is released: the ticket that took the
+   * lock leaves its line in the background, off the path to the request, yet before the next waiter
+   * may find the channel free.
+   */
+  after(work: Promise<void>): void {
+    const before = this.#pending;
+    this.#pending = before.then(() => work);
+  }
+
   release(): Promise<void> {
     return (this.#released ??= this.#release());
   }
 
   async #release(): Promise<void> {
     try {
+      await this.#pending;
       await this.unlock();
     } catch (error) {
       // Lost before: already told through `signal`, and there is nothing left to release.

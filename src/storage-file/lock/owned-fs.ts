@@ -29,9 +29,10 @@ const liftCache = (view: object, proto: object): void => {
  * and the release fails with code `ELOST`. proper-lockfile alone would remove the other holder's lock.
  * A stale lock is taken over under a guard (see `takeOver`). The lock is made with `dirMode`, and
  * never looked at or renewed through a symbolic link (lstat, lutimes): a link planted at its place
- * is judged by its own mtime, and a renewal never changes the mtime of what it points to.
+ * is judged by its own mtime, and a renewal never changes the mtime of what it points to. `onMade` is
+ * called as soon as the mkdir of the lock succeeded (before proper-lockfile reads its first mtime).
  */
-export const ownedFs = (base: typeof fs, lockPath: string, staleMs: number, dirMode: number): typeof fs => {
+export const ownedFs = (base: typeof fs, lockPath: string, staleMs: number, dirMode: number, onMade?: () => void): typeof fs => {
   const stamps: number[] = [];
   let made = false;
   let stamping = 0;
@@ -46,7 +47,10 @@ export const ownedFs = (base: typeof fs, lockPath: string, staleMs: number, dirM
   Object.assign(view, {
     mkdir: (path: string, done: Done) =>
       base.mkdir(path, { mode: dirMode }, (error) => {
-        made ||= !error && path === lockPath;
+        if (!error && path === lockPath) {
+          made = true;
+          onMade?.(); // the lock is ours from here: what must be done under it may start
+        }
         done(error);
       }),
     // The first stat after mkdir reads the lock's first mtime (when the precision probe is cached).

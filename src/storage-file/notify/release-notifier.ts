@@ -30,6 +30,16 @@ const REOPEN_MS = 100;
  */
 export class ReleaseNotifier {
   readonly #listeners = new Map<string, Set<() => void>>();
+  /**
+   * What the watcher's events say of each listened-to lock: `false` once it was found gone, so that
+   * the next event of that name makes it (a new lock: nobody to wake, no lstat needed) and sets
+   * `true`; `true` or unknown: the next event may remove it, which an lstat confirms.
+   */
+  readonly #present = new Map<string, boolean>();
+  /** The last lstat asked for each name: only its answer sets `#present` (answers may come out of order). */
+  readonly #asked = new Map<string, number>();
+  #asks = 0;
+  #seen: ((name: string) => void) | undefined;
   #watcher: FSWatcher | undefined;
   /** The folder the watcher is on (inode and birth time: a folder made again may get the same inode). */
   #watched: { ino: number; birthtimeMs: number } | undefined;
@@ -47,6 +57,15 @@ export class ReleaseNotifier {
     this.#reopenMs = settings.reopenMs ?? REOPEN_MS;
   }
 
+  /**
+   * `seen` is called with the name of every lock with listeners that the watcher sees made or removed,
+   * at once (without the lstat that tells which): the locker's fair handoff tries such a lock
+   * straight away for the waiter known to be next.
+   */
+  onEvent(seen: (name: string) => void): void {
+    this.#seen = seen;
+  }
+
   /** Calls `listener` when the entry `name` of the lock folder is removed. */
   subscribe(name: string, listener: () => void): () => void {
     let set = this.#listeners.get(name);
@@ -57,7 +76,11 @@ export class ReleaseNotifier {
     if (!this.#reopening) this.#open(true);
     return () => {
       set.delete(entry);
-      if (set.size === 0 && this.#listeners.get(name) === set) this.#listeners.delete(name);
+      if (set.size === 0 && this.#listeners.get(name) === set) {
+        this.#listeners.delete(name);
+        this.#present.delete(name);
+        this.#asked.delete(name);
+      }
       if (this.#listeners.size === 0) this.#linger();
     };
   }
@@ -69,6 +92,7 @@ export class ReleaseNotifier {
 
   close(): void {
     this.#listeners.clear();
+    this.#forget();
     this.#shut();
   }
 
@@ -100,6 +124,12 @@ export class ReleaseNotifier {
     }
   }
 
+  /** Events were missed (or may have been): nothing is known of any lock until an lstat says. */
+  #forget(): void {
+    this.#present.clear();
+    this.#asked.clear();
+  }
+
   #shut(): void {
     clearTimeout(this.#lingering);
     clearTimeout(this.#reopening);
@@ -114,11 +144,27 @@ export class ReleaseNotifier {
     // Its own name: the folder itself was removed or moved (no entry of the lock folder has that name).
     if (name === basename(this.folder)) return this.#lost(watcher);
     if (!name) {
+      this.#forget();
       this.#check(watcher);
       return this.#call([...this.#listeners.values()]);
     }
     if (!this.#listeners.has(name)) return;
+    try {
+      this.#seen?.(name);
+    } catch (error) {
+      process.emitWarning(error as Error);
+    }
+    // Events of one name come in order and alternate: after the removal, the lock is made again.
+    if (this.#present.get(name) === false) return void this.#present.set(name, true);
+    this.#present.delete(name);
+    const ask = ++this.#asks;
+    this.#asked.set(name, ask);
     lstat(join(this.folder, name), (error) => {
+      if (!this.#listeners.has(name)) return;
+      if (this.#asked.get(name) === ask) {
+        this.#asked.delete(name);
+        this.#present.set(name, !error);
+      }
       if (error) this.#call([this.#listeners.get(name)]);
     });
   }
@@ -135,6 +181,7 @@ export class ReleaseNotifier {
   #lost(watcher: FSWatcher): void {
     if (watcher !== this.#watcher) return;
     this.#watcher = undefined;
+    this.#forget();
     watcher.close();
     this.#call([...this.#listeners.values()]);
     this.#reopen();
