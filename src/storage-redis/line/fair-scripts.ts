@@ -59,23 +59,22 @@ end
  */
 const ACQUIRE = `${PRELUDE}
 local ticket, lease, mode = ARGV[2], ARGV[3], ARGV[4]
+-- The caller is first in the list: the lock is its own, under its own lease, with a new token.
+local function hold()
+  redis.call('PEXPIRE', lockKey, lease)
+  return issue()
+end
 if mode == '2' then
   local place = redis.pcall('LPOS', lockKey, ticket)
   if otherType(place) then return 0 end
-  if place == 0 then
-    redis.call('PEXPIRE', lockKey, lease)
-    return issue()
-  end
+  if place == 0 then return hold() end
   if place then return -place end
 elseif mode == '0' and redis.call('EXISTS', lockKey) == 1 then
   return 0
 end
 local length = redis.pcall('RPUSH', lockKey, ticket)
 if otherType(length) then return 0 end
-if length == 1 then
-  redis.call('PEXPIRE', lockKey, lease)
-  return issue()
-end
+if length == 1 then return hold() end
 return 1 - length
 `;
 
