@@ -52,6 +52,8 @@ export interface ServerOptions {
   password?: string;
   /** A cluster-enabled node (for {@link startCluster}). */
   cluster?: boolean;
+  /** Commands the server does not know (`--rename-command NAME ""`), as on an older Redis. */
+  without?: readonly string[];
 }
 
 export interface RedisServer {
@@ -87,6 +89,7 @@ export const startRedis = async (options: ServerOptions = {}): Promise<RedisServ
   const dir = mkdtempSync(join(tmpdir(), 'atomize-redis-'));
   const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir];
   if (options.password) args.push('--requirepass', options.password);
+  for (const name of options.without ?? []) args.push('--rename-command', name, '');
   if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '3000');
   let child: ChildProcess;
   const launch = async (): Promise<void> => {
