@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStorageAdapter } from '../../src/storage-redis/index.js';
-import { cacheKey, lockKey } from '../../src/storage-redis/cache/keys.js';
+import { cacheKey, fenceKey, fenceKeyOfLock, lockKey } from '../../src/storage-redis/cache/keys.js';
 import { startRedis, type RedisServer } from '../helpers/redis-servers.js';
 import { waitFor } from '../helpers/wait.js';
 import { LEASE, adapterPool } from './setup.js';
@@ -74,6 +74,16 @@ describe('redis adapter: prefixes and clear()', () => {
     expect(await make('nest:cache:').locker.tryAcquire('c')).toBeNull();
     expect(held!.signal.aborted).toBe(false);
     await held!.release();
+  });
+});
+
+describe('redis keys: the fence next to a lock', () => {
+  it('is found from the lock key alone, for any channel name, and only for a lock key of that prefix', () => {
+    for (const channel of ['plain', 'a{b}', 'x:lock:{y}', '%41', 'line\nbreak', 'k\uD800']) {
+      expect(fenceKeyOfLock('p:', lockKey('p:', channel))).toBe(fenceKey('p:', channel));
+    }
+    expect(fenceKeyOfLock('p:', lockKey('q:', 'c'))).toBeUndefined();
+    expect(fenceKeyOfLock('p:', cacheKey('p:', 'c'))).toBeUndefined();
   });
 });
 

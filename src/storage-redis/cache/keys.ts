@@ -45,6 +45,10 @@ export const lockKey = (prefix: string, channel: string): string => `${prefix}lo
 /** The fencing tokens of a channel (a counter: the last one given), in the lock's slot. */
 export const fenceKey = (prefix: string, channel: string): string => `${prefix}fence:{${encodeChannel(channel)}}`;
 
+/** The fence key next to lock key `lock` of `prefix` (as {@link lockKey} makes it), or undefined for another key. */
+export const fenceKeyOfLock = (prefix: string, lock: string): string | undefined =>
+  lock.startsWith(`${prefix}lock:{`) ? `${prefix}fence:${lock.slice(`${prefix}lock:`.length)}` : undefined;
+
 /** The Redis Cluster hash tag of `key`: what its slot is computed from. */
 const hashTagOf = (key: string): string => {
   const open = key.indexOf('{');

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { LockHandle, WaitTicket } from '../../shared/contract.js';
 import { ATOMIZE_DEFAULTS } from '../../shared/defaults.js';
 import { LockerConfigError, describe } from '../../shared/errors.js';
-import { lockKey, notifyChannelOf } from '../cache/keys.js';
+import { fenceKey, fenceKeyOfLock, lockKey, notifyChannelOf } from '../cache/keys.js';
 import { isConfigError, reasonOf, rootOf, unavailable } from '../connection/server-errors.js';
 import { within } from '../connection/within.js';
 import type { LockContext } from '../lock/lock-context.js';
@@ -74,7 +74,7 @@ export class FairLine {
   async tryAcquire(channel: string, ticket?: WaitTicket): Promise<LockHandle | null> {
     const ctx = this.ctx;
     const link = ctx.voters[0]!;
-    const keys = this.#keysOf(lockKey(this.prefix, channel));
+    const keys = this.#keysOf(lockKey(this.prefix, channel), fenceKey(this.prefix, channel));
     // A new wait joins under the grant channel once it is confirmed (the first wait of an adapter waits
     // one round trip for it): a ticket joined without one is a polling one for the whole wait.
     const tag = ticket && !this.#waiting.has(ticket.id) ? await this.#notifier?.heardTag(ctx.bound) : undefined;
@@ -141,12 +141,11 @@ export class FairLine {
     await Promise.all(leaving);
   }
 
-  #keysOf(lock: string): FairKeys {
+  #keysOf(lock: string, fence: string): FairKeys {
     const link = this.ctx.voters[0]!;
-    const tail = lock.slice(`${this.prefix}lock:`.length);
     return {
       lock,
-      fence: `${this.prefix}fence:${tail}`,
+      fence,
       pub: this.ctx.notify ? notifyChannelOf(link, lock) : '',
       // Also without a notifier of its own: waiters of other adapters may listen on theirs.
       procs: notifyChannelOf(link, `${this.prefix}grant:`),
@@ -205,7 +204,8 @@ export class FairLine {
     const id = member.split('|').slice(2).join('|');
     const waiting = this.#waiting.get(id);
     if ((waiting && !waiting.ended) || this.#held.has(member)) return;
-    if (key.startsWith(`${this.prefix}lock:`)) void this.#leave(this.#keysOf(key), member);
+    const fence = fenceKeyOfLock(this.prefix, key);
+    if (fence) void this.#leave(this.#keysOf(key, fence), member);
   }
 
   /** Tracks a ticket from its first attempt until its wait ends; then leaves the line if it may be in it. */
