@@ -5,7 +5,9 @@
  * last token after a restart that lost every key. The tokens travel in a real HTTP header.
  */
 import { createAlova } from 'alova';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atomize } from '../../src/server/index.js';
 import { LockerConfigError } from '../../src/shared/errors.js';
@@ -114,5 +116,22 @@ describe('redis quorum: no fencing tokens', () => {
       await adapter.close();
       await stopAll(servers);
     }
+  });
+});
+
+describe('file adapter: tokens when the token file is lost between grants', () => {
+  it('every grant of one process gets a higher token, also within one millisecond of the last', async () => {
+    const directory = tempDir('fence-lost');
+    const adapter = new FileStorageAdapter({ directory });
+    const fence = join(directory, 'fences', 'e-c.fence');
+    const tokens: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const handle = (await adapter.locker.tryAcquire('c'))!;
+      tokens.push(handle.token!);
+      await handle.release();
+      rmSync(fence, { force: true }); // lost: only the clock (millisecond steps) and this process remain
+    }
+    for (let i = 1; i < tokens.length; i++) expect(tokens[i]).toBeGreaterThan(tokens[i - 1]!);
+    await adapter.close();
   });
 });

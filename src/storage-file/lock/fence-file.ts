@@ -61,7 +61,14 @@ const discard = async (files: FsPromises, { temporary, fd }: { temporary: string
 };
 
 /**
- * The next fencing token of a channel, made under its lock: `max(last + 1, wall clock in µs)`, so it
+ * The last token this process gave, on any channel: the clock has millisecond steps, so a token file
+ * removed (or replaced by a link) between two grants of one millisecond would give both the same token.
+ */
+let lastGiven = 0;
+
+/**
+ * The next fencing token of a channel, made under its lock: `max(last + 1, wall clock in µs, the last
+ * token this process gave + 1)`, so it
  * is above every earlier token of the channel, also when the token file was removed (as long as the
  * clock does not go back). The last token is kept in `path`, replaced atomically (temporary file,
  * then rename). A file that holds no safe integer counts as none, and so does a link or a folder in its
@@ -78,7 +85,7 @@ export const nextToken = async (files: FsPromises, path: string, fileMode: numbe
     await discard(files, written.value);
     throw last.reason;
   }
-  const token = Math.max(last.value + 1, clock);
+  const token = Math.max(last.value + 1, clock, lastGiven + 1);
   let file = written.value;
   if (token !== clock) {
     await discard(files, file);
@@ -89,6 +96,7 @@ export const nextToken = async (files: FsPromises, path: string, fileMode: numbe
     // Windows refuses to rename a file that is open; elsewhere the descriptor is closed in the background.
     if (process.platform === 'win32') await (closed = files.close(file.fd));
     await files.rename(file.temporary, path);
+    lastGiven = Math.max(lastGiven, token);
     return token;
   } catch (error) {
     await files.rm(file.temporary, { force: true }).catch(() => undefined);
