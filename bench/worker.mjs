@@ -1,5 +1,5 @@
 // One benchmark process: waits for "go", then runs its requests one after another and reports.
-// Config (argv[2], JSON): { adapter: 'file'|'redis'|'none', adapterOptions, atomizeOptions, url, m, d, channel }
+// Config (argv[2], JSON): { adapter: 'file'|'redis'|'none', adapterOptions, atomizeOptions, url, m, d, warm, channel }
 import { createAlova } from 'alova';
 import adapterFetch from 'alova/fetch';
 import { dirname, resolve } from 'node:path';
@@ -34,7 +34,8 @@ const overhead = async (n) => {
   return (locked - plain) / (5 * n);
 };
 
-await request(0, config.adapter !== 'none', -1); // warm up connections
+// Warm up: connections, and the code paths of the workload (at least one call).
+for (let i = 1; i <= Math.max(1, config.warm ?? 1); i++) await request(config.d, config.adapter !== 'none', -i);
 process.send({ ready: true });
 process.once('message', async ({ task }) => {
   const errors = [];

@@ -29,9 +29,10 @@ export const atomize = <AG extends AlovaGenerics>(method: Method<AG>, options?: 
   return hookMethod(method, (forceRequest, signal) => {
     const send = (): Promise<unknown> => {
       const wait = { locker, lineKey, started: Date.now(), timeout, interval, queue, signal };
-      return runLocked(wait, channels, async (held) => {
+      return runLocked(wait, channels, async (held, releaseEarly) => {
         await beforeSend(method as Method, held, resolved);
-        return guardedSend(method, forceRequest, held, signal);
+        // The locks go as soon as the response has been handled, before alova's cache bookkeeping.
+        return guardedSend(method, forceRequest, held, signal, releaseEarly);
       });
     };
     // One span per send for APMs (`alova-atomize:send`), at no cost when nobody listens.

@@ -1,0 +1,46 @@
+import type { Method } from 'alova';
+
+type Transform = (data: unknown, headers: unknown) => unknown;
+
+/**
+ * Whether `method.send` is alova's own (that of the base class of its prototype chain): a method whose
+ * send is another (an atomized method, a subclass's override) is sent as it is.
+ */
+const sendsItself = (method: Method): boolean => {
+  let base = Object.getPrototypeOf(method) as { send?: unknown } | null;
+  while (base && Object.getPrototypeOf(base) !== Object.prototype) base = Object.getPrototypeOf(base) as { send?: unknown } | null;
+  return base !== null && method.send === base.send;
+};
+
+/** Whether alova writes this method's response to the l2 cache (`cacheFor: { mode: 'restore' }`). */
+const storesInL2 = (method: Method): boolean => {
+  const { cacheFor } = method.config as { cacheFor?: unknown };
+  return typeof cacheFor === 'object' && cacheFor !== null && (cacheFor as { mode?: unknown }).mode === 'restore';
+};
+
+/**
+ * Sends `method`, and calls `onResponded` once its response has been handled: alova's `responded`
+ * hook and the method's `transform` have returned, and alova's own bookkeeping (cache invalidation by
+ * `hitSource`, cache writes) has not begun. The send goes through a copy of the method whose config has
+ * a `transform` of its own, so the caller's method is never changed; `fromCache` is copied back.
+ *
+ * `onResponded` is never called for a send that fails, for a method whose response alova stores in the
+ * l2 cache (that write stays inside the caller's critical section), or for a method whose `send` is not
+ * alova's (an atomized method: its own locks are released by its own send).
+ */
+export const sendNoticingResponse = <T>(method: Method, forceRequest: boolean, onResponded: () => void): Promise<T> => {
+  if (!sendsItself(method) || storesInL2(method)) return method.send(forceRequest) as Promise<T>;
+  const transform = (method.config as { transform?: Transform }).transform;
+  const config = {
+    ...method.config,
+    transform: async (data: unknown, headers: unknown): Promise<unknown> => {
+      const value = transform ? await transform(data, headers) : data;
+      onResponded();
+      return value;
+    },
+  };
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(method) as object) as Method, method, { config });
+  return (copy.send(forceRequest) as Promise<T>).finally(() => {
+    method.fromCache = copy.fromCache;
+  });
+};
