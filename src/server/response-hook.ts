@@ -12,9 +12,14 @@ const sendsItself = (method: Method): boolean => {
   return base !== null && method.send === base.send;
 };
 
-/** Whether alova writes this method's response to the l2 cache (`cacheFor: { mode: 'restore' }`). */
-const storesInL2 = (method: Method): boolean => {
-  const { cacheFor } = method.config as { cacheFor?: unknown };
+/**
+ * Whether the send must go as it is: alova writes the method's response to the l2 cache
+ * (`cacheFor: { mode: 'restore' }`), or keeps the method itself as a snapshot for its matchers (a
+ * method with a `name`: the snapshot must be the caller's method, not a copy).
+ */
+const asItIs = (method: Method): boolean => {
+  const { cacheFor, name } = method.config as { cacheFor?: unknown; name?: unknown };
+  if (name !== undefined && name !== null && name !== '') return true;
   return typeof cacheFor === 'object' && cacheFor !== null && (cacheFor as { mode?: unknown }).mode === 'restore';
 };
 
@@ -25,11 +30,13 @@ const storesInL2 = (method: Method): boolean => {
  * a `transform` of its own, so the caller's method is never changed; `fromCache` is copied back.
  *
  * `onResponded` is never called for a send that fails, for a method whose response alova stores in the
- * l2 cache (that write stays inside the caller's critical section), or for a method whose `send` is not
- * alova's (an atomized method: its own locks are released by its own send).
+ * l2 cache (that write stays inside the caller's critical section), for a method with a `name` (alova
+ * keeps the sent method as a snapshot for `invalidateCache` and the like: it stays the caller's), or
+ * for a method whose `send` is not alova's (an atomized method: its own locks are released by its own
+ * send).
  */
 export const sendNoticingResponse = <T>(method: Method, forceRequest: boolean, onResponded: () => void): Promise<T> => {
-  if (!sendsItself(method) || storesInL2(method)) return method.send(forceRequest) as Promise<T>;
+  if (!sendsItself(method) || asItIs(method)) return method.send(forceRequest) as Promise<T>;
   const transform = (method.config as { transform?: Transform }).transform;
   const config = {
     ...method.config,

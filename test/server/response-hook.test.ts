@@ -107,6 +107,16 @@ describe('the release point of a send', () => {
     after(log, 'release s', 'l2 set');
   });
 
+  it('sends a method with a name as it is: the snapshot alova keeps for its matchers is the caller\'s method', async () => {
+    const { alova, log } = logged({ slowL2: 5 });
+    const method = alova.Get('/named', { name: 'named' });
+    await atomize(method, { channel: 'n' }).send();
+    await atomize(method, { channel: 'n' }).send();
+    expect(alova.snapshots.match('named')).toEqual([method]);
+    expect(alova.snapshots.match('named')[0]).toBe(method);
+    after(log, 'release n', 'l2 get hss');
+  });
+
   it("ends the in-process turn only when the send settles: the next caller of this process starts after alova's bookkeeping", async () => {
     const { alova, log } = logged({ slowL2: 20 });
     const first = atomize(alova.Get('/q', { params: { n: 1 } }), { channel: 'q' }).send();
