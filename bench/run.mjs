@@ -2,6 +2,7 @@
 // adapters, with notifications, fair handoff and local queueing on ("fast") and off ("poll", plain
 // polling as alova's own implementation does), side by side in the same run.
 // Flags: --adapters file,redis  --p 2,8  --p-redis 2,8,32  --m 25  --d 5  --warm 20  --runs 1  --out bench/results
+//        --release-on-response (the fast mode with atomize's `releaseOnResponse: true`)
 // Each process first makes `warm` locked calls of the workload (not measured), so that what is
 // measured runs on warm processes (connections open, code compiled), as in a long-running service.
 import { fork } from 'node:child_process';
@@ -24,12 +25,13 @@ const { values: flags } = parseArgs({
     warm: { type: 'string', default: '20' },
     runs: { type: 'string', default: '1' },
     out: { type: 'string', default: 'bench/results' },
+    'release-on-response': { type: 'boolean', default: false },
   },
 });
 const list = (s) => s.split(',').filter(Boolean).map(Number);
 const [M, D, RUNS, WARM] = [Number(flags.m), Number(flags.d), Number(flags.runs), Number(flags.warm)];
 const MODES = {
-  fast: { adapterOptions: {}, atomizeOptions: {} },
+  fast: { adapterOptions: {}, atomizeOptions: flags['release-on-response'] ? { releaseOnResponse: true } : {} },
   poll: { adapterOptions: { notify: false, fair: false }, atomizeOptions: { queue: false } },
 };
 
@@ -142,7 +144,7 @@ for (const w of summary.workloads) {
 
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
 mkdirSync(flags.out, { recursive: true });
-writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify({ machine, m: M, d: D, warm: WARM, runs: RUNS, summary, results }, null, 2)}\n`);
+writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify({ machine, m: M, d: D, warm: WARM, releaseOnResponse: flags['release-on-response'], runs: RUNS, summary, results }, null, 2)}\n`);
 const fast = summary.workloads.filter((w) => w.mode === 'fast');
 const value = (metric) => (g, mode) => summary.workloads.find((w) => w.adapter === g.adapter && w.p === g.p && w.mode === mode)?.[metric];
 const groups = fast.map((w) => ({ ...w, label: `${w.adapter} P=${w.p}` }));

@@ -23,7 +23,7 @@ const findLocker = (method: Method): Locker => {
  */
 export const atomize = <AG extends AlovaGenerics>(method: Method<AG>, options?: AtomizeOptions<AG>): HookedMethod<AG> => {
   const resolved = resolveOptions(options as AtomizeOptions);
-  const { channels, timeout, interval, queue } = resolved;
+  const { channels, timeout, interval, queue, releaseOnResponse } = resolved;
   const lineKey = findLocker(method);
   const locker = asAtomic(lineKey);
   return hookMethod(method, (forceRequest, signal) => {
@@ -31,8 +31,8 @@ export const atomize = <AG extends AlovaGenerics>(method: Method<AG>, options?: 
       const wait = { locker, lineKey, started: Date.now(), timeout, interval, queue, signal };
       return runLocked(wait, channels, async (held, releaseEarly) => {
         await beforeSend(method as Method, held, resolved);
-        // The locks go as soon as the response has been handled, before alova's cache bookkeeping.
-        return guardedSend(method, forceRequest, held, signal, releaseEarly);
+        // With `releaseOnResponse`, the locks go once the response is handled, before alova's cache bookkeeping.
+        return guardedSend(method, forceRequest, held, signal, releaseOnResponse ? releaseEarly : undefined);
       });
     };
     // One span per send for APMs (`alova-atomize:send`), at no cost when nobody listens.

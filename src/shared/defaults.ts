@@ -10,6 +10,11 @@ export const ATOMIZE_DEFAULTS = Object.freeze({
   interval: 100,
   /** Line up waiting callers of one process locally (not an alova option). @default true */
   queue: true,
+  /**
+   * Release once the response has been handled, before alova's cache bookkeeping (not an alova
+   * option; see `AtomizeOptions.releaseOnResponse`). @default false
+   */
+  releaseOnResponse: false,
 });
 
 /** `FileStorageAdapter` options (`lockerOptions`, `notify`, `fair`, file modes and the cache sweep). */

@@ -6,9 +6,9 @@ import { MemoryLocker } from '../helpers/memory-locker.js';
 
 describe('atomize options', () => {
   it("uses alova's documented defaults", () => {
-    expect(ATOMIZE_DEFAULTS).toEqual({ channel: 'default', timeout: 5000, interval: 100, queue: true });
+    expect(ATOMIZE_DEFAULTS).toEqual({ channel: 'default', timeout: 5000, interval: 100, queue: true, releaseOnResponse: false });
     expect(Object.isFrozen(ATOMIZE_DEFAULTS)).toBe(true);
-    expect(resolveOptions()).toEqual({ channels: ['default'], timeout: 5000, interval: 100, queue: true });
+    expect(resolveOptions()).toEqual({ channels: ['default'], timeout: 5000, interval: 100, queue: true, releaseOnResponse: false });
   });
 
   it('de-duplicates and sorts channels', () => {
@@ -31,6 +31,7 @@ describe('atomize options', () => {
     ['interval', Number.NaN],
     ['interval', Number.POSITIVE_INFINITY],
     ['queue', 'yes'],
+    ['releaseOnResponse', 1],
   ])('throws a TypeError naming %s for %o', (option, value) => {
     const alova = alovaWith('http://127.0.0.1:9', new MemoryLocker());
     let thrown: any;
@@ -70,7 +71,13 @@ describe('atomize options', () => {
   });
 
   it('keeps every option it was given', () => {
-    expect(resolveOptions({ channel: 'only', timeout: 1, interval: 2, queue: false })).toEqual({ channels: ['only'], timeout: 1, interval: 2, queue: false });
+    expect(resolveOptions({ channel: 'only', timeout: 1, interval: 2, queue: false, releaseOnResponse: true })).toEqual({
+      channels: ['only'],
+      timeout: 1,
+      interval: 2,
+      queue: false,
+      releaseOnResponse: true,
+    });
   });
 
   it('accepts the longest timer Node.js has (2147483647 ms) and refuses one more; names atomize in an unknown option', () => {

@@ -4,7 +4,7 @@ import { isAtomicLocker } from '../../src/shared/contract.js';
 
 describe('defaults', () => {
   it('documents every option default, frozen', () => {
-    expect(ATOMIZE_DEFAULTS).toEqual({ channel: 'default', timeout: 5000, interval: 100, queue: true });
+    expect(ATOMIZE_DEFAULTS).toEqual({ channel: 'default', timeout: 5000, interval: 100, queue: true, releaseOnResponse: false });
     // The adapters' own tests pin their whole sets; here, the lock defaults both share.
     expect(FILE_STORAGE_DEFAULTS).toMatchObject({ stale: 5000, update: 1000, notify: true, fair: true });
     expect(REDIS_STORAGE_DEFAULTS).toMatchObject({ keyPrefix: 'alova:', redlockTTL: 5000, notify: true, fair: true, commandTimeout: 1000 });

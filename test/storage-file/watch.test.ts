@@ -1,5 +1,5 @@
-import { lstat, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ReleaseNotifier as ReleaseWatcher } from '../../src/storage-file/notify/release-notifier.js';
 import { cleanup, tempDir, waitFor } from './helpers.js';
@@ -35,43 +35,6 @@ describe('release watcher', () => {
     await waitFor(() => heard.filter((who) => who !== 'y').length === 2, "x's release");
     expect(heard.filter((who) => who !== 'y').sort()).toEqual(['x1', 'x2']);
     for (const off of offs) off();
-    watcher.close();
-  });
-
-  it('tells makes from removals by the events alone once one lstat has said where a lock stands', async () => {
-    const folder = join(tempDir('alternate'), 'locks');
-    const asked: string[] = [];
-    let answered = 0;
-    const watcher = new ReleaseWatcher(folder, 5000, {
-      lstat: (path, done) => {
-        asked.push(basename(path));
-        lstat(path, (error) => {
-          answered++;
-          done(error);
-        });
-      },
-    });
-    let heard = 0;
-    const off = watcher.subscribe('z.lock', () => heard++);
-    const barrier: string[] = [];
-    const offBarrier = watcher.subscribe('barrier.lock', () => barrier.push('heard'));
-    // The first event of a name is told by an lstat (nothing is known of the lock yet).
-    mkdirSync(join(folder, 'z.lock'));
-    await waitFor(() => answered === 1, 'the lstat of the first event');
-    expect(asked).toEqual(['z.lock']);
-    for (let round = 1; round <= 10; round++) {
-      if (round > 1) mkdirSync(join(folder, 'z.lock'));
-      rmdirSync(join(folder, 'z.lock'));
-      await waitFor(() => heard === round, `release ${round}`);
-    }
-    // A last making, then a barrier (events come in order): a making is never taken for a release.
-    mkdirSync(join(folder, 'z.lock'));
-    takeAndRelease(folder, 'barrier.lock');
-    await waitFor(() => barrier.length > 0, 'the barrier');
-    expect(heard).toBe(10);
-    expect(asked.filter((name) => name === 'z.lock')).toHaveLength(1);
-    off();
-    offBarrier();
     watcher.close();
   });
 

@@ -1,4 +1,4 @@
-import { lstat as fsLstat, lstatSync, mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { lstat, lstatSync, mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { basename, join } from 'node:path';
 
 /** How the notifier works: the linger after its last listener left, its folder mode, how often it looks for its folder again. */
@@ -7,8 +7,6 @@ export interface NotifierSettings {
   readonly dirMode?: number;
   /** Milliseconds between looks for the lock folder after it was removed or replaced, until it is there again. @default 100 */
   readonly reopenMs?: number;
-  /** How an entry is looked at when the events alone cannot tell whether it is there (tests count the calls). @default fs.lstat */
-  readonly lstat?: (path: string, done: (error: NodeJS.ErrnoException | null) => void) => void;
 }
 
 /** How long the watcher stays open after its last listener left, ms. */
@@ -21,10 +19,7 @@ const REOPEN_MS = 100;
  * process that waits again and again does not open and close a watcher per wait). A release removes
  * the lock's directory, which the watcher sees as a `rename` event of that name; listeners are called
  * when the lock is then found gone (not when it was just made; renewals only change its mtime:
- * `change` events, ignored). The events of one name alternate (made, removed, made...), so once an
- * lstat has told whether a lock is there, the events that follow are told apart without another one,
- * until events may have been missed. When watching fails, listeners are simply never called and
- * waiters poll.
+ * `change` events, ignored). When watching fails, listeners are simply never called and waiters poll.
  *
  * A watcher stays on the folder it opened, even once that folder is removed or renamed (the
  * adapter's directory deleted, say). So when the folder itself goes (its own name in a `rename`
@@ -36,10 +31,9 @@ const REOPEN_MS = 100;
 export class ReleaseNotifier {
   readonly #listeners = new Map<string, Set<() => void>>();
   /**
-   * What the watcher's events say of each listened-to lock: `false` when it is gone, so that the next
-   * event of that name makes it (a new lock: nobody to wake) and sets `true`; `true` when it is there,
-   * so that the next event removes it (listeners are called) and sets `false`; unknown (at first, and
-   * after events may have been missed): the next event is told by an lstat.
+   * What the watcher's events say of each listened-to lock: `false` once it was found gone, so that
+   * the next event of that name makes it (a new lock: nobody to wake, no lstat needed) and sets
+   * `true`; `true` or unknown: the next event may remove it, which an lstat confirms.
    */
   readonly #present = new Map<string, boolean>();
   /** The last lstat asked for each name: only its answer sets `#present` (answers may come out of order). */
@@ -53,7 +47,6 @@ export class ReleaseNotifier {
   #reopening: NodeJS.Timeout | undefined;
   readonly #dirMode: number;
   readonly #reopenMs: number;
-  readonly #lstat: NonNullable<NotifierSettings['lstat']>;
 
   constructor(
     private readonly folder: string,
@@ -62,7 +55,6 @@ export class ReleaseNotifier {
   ) {
     this.#dirMode = settings.dirMode ?? 0o700;
     this.#reopenMs = settings.reopenMs ?? REOPEN_MS;
-    this.#lstat = settings.lstat ?? fsLstat;
   }
 
   /**
@@ -162,17 +154,12 @@ export class ReleaseNotifier {
     } catch (error) {
       process.emitWarning(error as Error);
     }
-    // Events of one name come in order and alternate: after the removal, the lock is made again; after
-    // the making, it is removed.
-    const present = this.#present.get(name);
-    if (present === false) return void this.#present.set(name, true);
-    if (present === true) {
-      this.#present.set(name, false);
-      return this.#call([this.#listeners.get(name)]);
-    }
+    // Events of one name come in order and alternate: after the removal, the lock is made again.
+    if (this.#present.get(name) === false) return void this.#present.set(name, true);
+    this.#present.delete(name);
     const ask = ++this.#asks;
     this.#asked.set(name, ask);
-    this.#lstat(join(this.folder, name), (error) => {
+    lstat(join(this.folder, name), (error) => {
       if (!this.#listeners.has(name)) return;
       if (this.#asked.get(name) === ask) {
         this.#asked.delete(name);
@@ -184,7 +171,7 @@ export class ReleaseNotifier {
 
   /** Is the watched folder still the one at its path? (For events that name no file.) */
   #check(watcher: FSWatcher): void {
-    fsLstat(this.folder, (error, stats) => {
+    lstat(this.folder, (error, stats) => {
       const same = !error && stats.isDirectory() && stats.ino === this.#watched?.ino && stats.birthtimeMs === this.#watched.birthtimeMs;
       if (!same) this.#lost(watcher);
     });
