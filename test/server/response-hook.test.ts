@@ -137,6 +137,17 @@ describe('the release point of a send', () => {
     await expect(call).resolves.toEqual({ i: 2 });
   });
 
+  it.each([
+    ['a memory cache', { cacheFor: { mode: 'memory', expire: 60_000 } }],
+    ['cacheFor null', { cacheFor: null }],
+    ['an empty name', { name: '' }],
+    ['a null name', { name: null }],
+  ])('releases early for a method with %s (alova writes no l2 entry and keeps no snapshot of it)', async (_, config) => {
+    const { alova, log } = logged({ slowL2: 5 });
+    await atomize(alova.Get('/m', config as never), { channel: 'm', releaseOnResponse: true }).send();
+    after(log, 'l2 get hss', 'release m');
+  });
+
   it('keeps the lock while alova writes the response to the l2 cache (cacheFor mode restore)', async () => {
     const { alova, log } = logged({ slowL2: 5 });
     await atomize(alova.Get('/s', { cacheFor: { mode: 'restore', expire: 60_000 } }), { channel: 's', releaseOnResponse: true }).send();
