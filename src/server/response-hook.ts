@@ -9,7 +9,7 @@ type Transform = (data: unknown, headers: unknown) => unknown;
 const sendsItself = (method: Method): boolean => {
   let base = Object.getPrototypeOf(method) as { send?: unknown } | null;
   while (base && Object.getPrototypeOf(base) !== Object.prototype) base = Object.getPrototypeOf(base) as { send?: unknown } | null;
-  return base !== null && method.send === base.send;
+  return method.send === base?.send;
 };
 
 /**
