@@ -2,7 +2,9 @@
 // adapters, with notifications, fair handoff and local queueing on ("fast") and off ("poll", plain
 // polling as alova's own implementation does), side by side in the same run.
 // Flags: --adapters file,redis  --p 2,8  --p-redis 2,8,32  --m 25  --d 5  --warm 20  --runs 1  --out bench/results
-//        --release-on-response (the fast mode with atomize's `releaseOnResponse: true`)
+//        --modes fast,poll  --release-on-response (the fast mode with atomize's `releaseOnResponse: true`)
+//        --cpu-prof DIR (a V8 CPU profile of every worker process, in DIR)
+// "cpu/call": CPU time (user + system) of all P processes while measured, per completed call.
 // Each process first makes `warm` locked calls of the workload (not measured), so that what is
 // measured runs on warm processes (connections open, code compiled), as in a long-running service.
 import { fork } from 'node:child_process';
@@ -26,6 +28,8 @@ const { values: flags } = parseArgs({
     runs: { type: 'string', default: '1' },
     out: { type: 'string', default: 'bench/results' },
     'release-on-response': { type: 'boolean', default: false },
+    modes: { type: 'string', default: 'fast,poll' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const list = (s) => s.split(',').filter(Boolean).map(Number);
@@ -49,7 +53,7 @@ const backends = {
  * counts (Redis commands) is the warm run's only, without start-up and shut-down.
  */
 const runWorkers = async (configs, task, count) => {
-  const children = configs.map((c) => fork(new URL('./worker.mjs', import.meta.url), [JSON.stringify(c)], { stdio: 'inherit' }));
+  const children = configs.map((c) => fork(new URL('./worker.mjs', import.meta.url), [JSON.stringify(c)], { stdio: 'inherit', execArgv: flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', flags['cpu-prof']] : [] }));
   await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
   server.reset();
   const before = await count?.();
@@ -83,7 +87,7 @@ for (let run = 1; run <= RUNS; run++) {
     const [overhead] = await runWorkers([config(adapter, 'fast', `overhead-${run}`)], 'overhead');
     row.workloads.push({ adapter, kind: 'uncontended overhead ms/call', value: Math.round(overhead.result * 1000) / 1000 });
     for (const p of list(adapter === 'redis' ? flags['p-redis'] : flags.p)) {
-      for (const mode of Object.keys(MODES)) {
+      for (const mode of flags.modes.split(',')) {
         const channel = `bench-${adapter}-${mode}-${p}-${run}`;
         const counted = redis && adapter === 'redis' ? () => commandCalls(redis.port) : undefined;
         const outcome = await runWorkers(Array.from({ length: p }, () => config(adapter, mode, channel)), 'locked', counted ?? (async () => ({})));
@@ -93,7 +97,8 @@ for (let run = 1; run <= RUNS; run++) {
         const commands = byCommand && Object.values(byCommand).reduce((sum, n) => sum + n, 0);
         const figures = metricsOf(server.served(), { d: D, floor });
         const errors = reports.flatMap((r) => r.errors);
-        const workload = { adapter, p, mode, ...figures, maxInFlight: server.maxInFlight()[channel], errors: errors.length, firstError: errors[0] };
+        const cpuMsPerCall = Math.round((reports.reduce((sum, r) => sum + r.cpuMs, 0) / figures.calls) * 100) / 100;
+        const workload = { adapter, p, mode, ...figures, cpuMsPerCall, maxInFlight: server.maxInFlight()[channel], errors: errors.length, firstError: errors[0] };
         if (commands !== undefined) {
           workload.redisCommandsPerCall = Math.round((commands / figures.calls) * 100) / 100;
           workload.redisCommands = byCommand;
@@ -103,7 +108,7 @@ for (let run = 1; run <= RUNS; run++) {
         console.log(
           `run ${run} ${adapter.padEnd(5)} P=${String(p).padEnd(2)} ${mode.padEnd(4)} ${String(w.throughput).padStart(6)}/s (${(w.shareOfIdeal * 100).toFixed(0)}% of ideal) ` +
             `handoff p50/p95/max ${w.handoffGap.p50}/${w.handoffGap.p95}/${w.handoffGap.max} ms  wait p50/max ${w.lockWait.p50}/${w.lockWait.max} ms (max/mean ${w.lockWait.maxOverMean})  ` +
-            `same ${(w.sameProcessShare * 100).toFixed(0)}%  ${w.redisCommandsPerCall !== undefined ? `cmds/call ${w.redisCommandsPerCall}  ` : ''}inflight ${w.maxInFlight}  errors ${w.errors}`,
+            `same ${(w.sameProcessShare * 100).toFixed(0)}%  cpu/call ${w.cpuMsPerCall} ms  ${w.redisCommandsPerCall !== undefined ? `cmds/call ${w.redisCommandsPerCall}  ` : ''}inflight ${w.maxInFlight}  errors ${w.errors}`,
         );
       }
     }
@@ -122,7 +127,7 @@ const median = (xs) => {
   return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : undefined;
 };
 const pick = (w, path) => path.split('.').reduce((v, k) => v?.[k], w);
-const METRICS = ['throughput', 'shareOfIdeal', 'handoffGap.p50', 'handoffGap.p95', 'handoffGap.max', 'lockWait.p50', 'lockWait.max', 'lockWait.maxOverMean', 'sameProcessShare', 'redisCommandsPerCall', 'maxInFlight', 'errors'];
+const METRICS = ['throughput', 'shareOfIdeal', 'handoffGap.p50', 'handoffGap.p95', 'handoffGap.max', 'lockWait.p50', 'lockWait.max', 'lockWait.maxOverMean', 'sameProcessShare', 'cpuMsPerCall', 'redisCommandsPerCall', 'maxInFlight', 'errors'];
 const summary = {
   floor: median(results.map((r) => r.floor)),
   overhead: Object.fromEntries(flags.adapters.split(',').map((a) => [a, median(results.map((r) => r.workloads.find((w) => w.kind && w.adapter === a)?.value))])),
@@ -134,11 +139,15 @@ const summary = {
     }),
 };
 console.log(`\nmedians of ${RUNS} run(s): floor F ${summary.floor} ms, uncontended overhead ${JSON.stringify(summary.overhead)} ms/call`);
-console.log('adapter  P  mode   req/s  ideal  gap p50  p95    max     wait p50  max     max/mean  same  cmds/call  inflight  errors');
+// One process calling back to back, uncontended: what polling comes close to while one process keeps
+// taking the lock again (its "same" share), and what a handoff to another process is measured against.
+summary.oneProcess = Object.fromEntries(Object.entries(summary.overhead).map(([a, o]) => [a, Math.round(10_000 / (D + summary.floor + o)) / 10]));
+console.log(`one process alone, back to back (1000 / (D + F + overhead)): ${Object.entries(summary.oneProcess).map(([a, v]) => `${a} ${v}/s`).join(', ')}`);
+console.log('adapter  P  mode   req/s  ideal  gap p50  p95    max     wait p50  max     max/mean  same  cpu/call  cmds/call  inflight  errors');
 for (const w of summary.workloads) {
   const cell = (v, n = 7) => String(v ?? '-').padEnd(n);
   console.log(
-    `${cell(w.adapter, 8)} ${cell(w.p, 2)} ${cell(w.mode, 5)}  ${cell(w.throughput)}${cell(`${Math.round(w.shareOfIdeal * 100)}%`, 6)} ${cell(w['handoffGap.p50'], 8)} ${cell(w['handoffGap.p95'], 6)} ${cell(w['handoffGap.max'])} ${cell(w['lockWait.p50'], 9)} ${cell(w['lockWait.max'])} ${cell(w['lockWait.maxOverMean'], 9)} ${cell(`${Math.round(w.sameProcessShare * 100)}%`, 5)} ${cell(w.redisCommandsPerCall, 10)} ${cell(w.maxInFlight, 9)} ${w.errors}`,
+    `${cell(w.adapter, 8)} ${cell(w.p, 2)} ${cell(w.mode, 5)}  ${cell(w.throughput)}${cell(`${Math.round(w.shareOfIdeal * 100)}%`, 6)} ${cell(w['handoffGap.p50'], 8)} ${cell(w['handoffGap.p95'], 6)} ${cell(w['handoffGap.max'])} ${cell(w['lockWait.p50'], 9)} ${cell(w['lockWait.max'])} ${cell(w['lockWait.maxOverMean'], 9)} ${cell(`${Math.round(w.sameProcessShare * 100)}%`, 5)} ${cell(w.cpuMsPerCall, 9)} ${cell(w.redisCommandsPerCall, 10)} ${cell(w.maxInFlight, 9)} ${w.errors}`,
   );
 }
 

@@ -39,6 +39,7 @@ for (let i = 1; i <= Math.max(1, config.warm ?? 1); i++) await request(config.d,
 process.send({ ready: true });
 process.once('message', async ({ task }) => {
   const errors = [];
+  const cpuBefore = process.cpuUsage();
   let result;
   if (task === 'overhead') result = await overhead(config.m);
   else {
@@ -51,5 +52,6 @@ process.once('message', async ({ task }) => {
     await adapter?.close?.();
     process.exit(0);
   });
-  process.send({ errors, result });
+  const cpu = process.cpuUsage(cpuBefore);
+  process.send({ errors, result, cpuMs: (cpu.user + cpu.system) / 1000 });
 });

@@ -1,6 +1,6 @@
-// Where a handoff's time goes: two processes take turns on one channel; for each handoff (the server
+// Where a handoff's time goes: two (or more) processes take turns on one channel; for each handoff (the server
 // sees process B start right after process A ended) prints the median of each step.
-// Usage: npm run build && node bench/trace/run.mjs [redis|file] [requests per process]
+// Usage: npm run build && node bench/trace/run.mjs [redis|file] [requests per process] [processes, default 2]
 // Redis: the server at REDIS_URL or 127.0.0.1:6379 (keys under a fresh prefix).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const adapterOptions =
   adapter === 'redis' ? { host: redis.hostname, port: Number(redis.port || 6379), keyPrefix: `trace-${Date.now()}:` } : { directory };
 const config = JSON.stringify({ adapter, adapterOptions, url: server.url, m, d: 5 });
-const children = [0, 1].map(() => fork(new URL('./worker.mjs', import.meta.url), [config]));
+const children = Array.from({ length: Number(process.argv[4] ?? 2) }, () => fork(new URL('./worker.mjs', import.meta.url), [config]));
 await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
 const reports = children.map((child) => new Promise((resolve) => child.once('message', (marks) => resolve([String(child.pid), marks]))));
 for (const child of children) child.send('go');
@@ -47,7 +47,7 @@ for (let i = 1; i < log.length; i++) {
   add('B: beforeRequest -> server start', b.start - t.beforeRequest);
 }
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-console.log(`${adapter}: ${m} requests x 2 processes, medians over ${steps['handoff gap (server: A end -> B start)']?.length ?? 0} handoffs`);
+console.log(`${adapter}: ${m} requests x ${children.length} processes, medians over ${steps['handoff gap (server: A end -> B start)']?.length ?? 0} handoffs`);
 for (const [step, values] of Object.entries(steps)) console.log(`  ${step.padEnd(42)} ${median(values).toFixed(3)} ms`);
 await server.close();
 rmSync(directory, { recursive: true, force: true });

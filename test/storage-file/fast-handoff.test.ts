@@ -132,6 +132,49 @@ describe('the lock handed at a release to the waiter known to be next', () => {
   });
 });
 
+describe('a release heard by a waiter known to be behind a live ticket', () => {
+  /**
+   * `waiter` waits on 'c' behind `ahead`, and first in line on 'd'. `holder` releases 'c', then, once
+   * `ahead` was handed 'c', releases 'd': the waiter's watch reports the removals in that order, so its
+   * handoff of 'd' comes after it saw the release of 'c'.
+   */
+  it("is left alone (the waiter's listeners are not called), and its turn still comes when the ticket ahead leaves", async () => {
+    const directory = tempDir('behind');
+    const [holder, ahead, waiter] = [adapter(directory), adapter(directory), adapter(directory)];
+    const [heldC, heldD] = [await holder.locker.tryAcquire('c'), await holder.locker.tryAcquire('d')];
+    const [ta, tw, td] = [newTicket(), newTicket(), newTicket()];
+    const aheadHeard: Array<ReleaseEvent | undefined> = [];
+    const [heardC, heardD]: Array<Array<ReleaseEvent | undefined>> = [[], []];
+    const offs = [
+      ahead.locker.onRelease!('c', (event) => aheadHeard.push(event)),
+      waiter.locker.onRelease!('c', (event) => heardC.push(event)),
+      waiter.locker.onRelease!('d', (event) => heardD.push(event)),
+    ];
+    expect(await ahead.locker.tryAcquire('c', ta)).toBeNull(); // joins
+    expect(await ahead.locker.tryAcquire('c', ta)).toBeNull(); // reads: first
+    expect(await waiter.locker.tryAcquire('c', tw)).toBeNull(); // joins
+    expect(await waiter.locker.tryAcquire('c', tw)).toBeNull(); // reads: behind `ahead`
+    expect(await waiter.locker.tryAcquire('d', td)).toBeNull(); // joins
+    expect(await waiter.locker.tryAcquire('d', td)).toBeNull(); // reads: first
+    await heldC!.release();
+    await waitFor(() => aheadHeard.some((event) => event?.grantedTo === ta.id), "the handoff of 'c' to `ahead`");
+    await heldD!.release();
+    await waitFor(() => heardD.some((event) => event?.grantedTo === td.id), "the handoff of 'd' to the waiter");
+    expect(heardC).toEqual([]);
+    const mineD = await waiter.locker.tryAcquire('d', td);
+    const aheadC = await ahead.locker.tryAcquire('c', ta);
+    expect([mineD, aheadC]).not.toContain(null);
+    // `ahead` left the line with the lock: the waiter is first now, and hears the next release.
+    await aheadC!.release();
+    await waitFor(() => heardC.some((event) => event?.grantedTo === tw.id), "the handoff of 'c' to the waiter");
+    const mineC = await waiter.locker.tryAcquire('c', tw);
+    expect(mineC).not.toBeNull();
+    for (const off of offs) off();
+    await Promise.all([mineC!.release(), mineD!.release()]);
+    await Promise.all([holder.close(), ahead.close(), waiter.close()]);
+  });
+});
+
 describe('the first in line that cannot finish its acquisition', () => {
   it('keeps its place: its ticket is back (same name) before the lock is given back, and the waiter behind it gets null', async () => {
     const directory = tempDir('give-back');

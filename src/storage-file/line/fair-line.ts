@@ -106,6 +106,18 @@ export class FairLine {
     return undefined;
   }
 
+  /** True when this adapter has tickets in the line of `lock` and each is known (see {@link known}) to be behind a live ticket. */
+  allBehind(lock: string): boolean {
+    const folder = join(this.root, lock);
+    let some = false;
+    for (const place of this.#places.values()) {
+      if (place.file.folder !== folder) continue;
+      if (this.#known(place) !== 'behind') return false;
+      some = true;
+    }
+    return some;
+  }
+
   #known(place: Place): Known {
     // A ticket whose file could not be made is not in line: its attempt tries to make it (and reports why not).
     if (!place.file.made || place.file.ended) return undefined;

@@ -67,7 +67,11 @@ export class FileLocker implements AtomicLocker {
     }
     if (notifier) {
       this.onRelease = (channel, listener) => this.#subscribe(notifier, channel, listener);
-      if (this.#fair) notifier.onEvent((lock) => this.#handOff(lock));
+      if (this.#fair) {
+        notifier.onEvent((lock) => this.#handOff(lock));
+        const lines = this.#fair;
+        notifier.filter((lock) => !lines.allBehind(lock));
+      }
     }
   }
 

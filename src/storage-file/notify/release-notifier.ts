@@ -40,6 +40,7 @@ export class ReleaseNotifier {
   readonly #asked = new Map<string, number>();
   #asks = 0;
   #seen: ((name: string) => void) | undefined;
+  #wanted: (name: string) => boolean = () => true;
   #watcher: FSWatcher | undefined;
   /** The folder the watcher is on (inode and birth time: a folder made again may get the same inode). */
   #watched: { ino: number; birthtimeMs: number } | undefined;
@@ -64,6 +65,14 @@ export class ReleaseNotifier {
    */
   onEvent(seen: (name: string) => void): void {
     this.#seen = seen;
+  }
+
+  /**
+   * `wanted` is asked, at each event of a lock with listeners, whether its removal could matter to any
+   * of them now; when not, the event is left there (no lstat, no listener called).
+   */
+  filter(wanted: (name: string) => boolean): void {
+    this.#wanted = wanted;
   }
 
   /** Calls `listener` when the entry `name` of the lock folder is removed. */
@@ -157,6 +166,7 @@ export class ReleaseNotifier {
     // Events of one name come in order and alternate: after the removal, the lock is made again.
     if (this.#present.get(name) === false) return void this.#present.set(name, true);
     this.#present.delete(name);
+    if (!this.#wanted(name)) return;
     const ask = ++this.#asks;
     this.#asked.set(name, ask);
     lstat(join(this.folder, name), (error) => {
