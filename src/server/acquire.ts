@@ -54,11 +54,15 @@ const acquireFromBackend = async (wait: Wait, channel: string, since: number): P
   const ticket: WaitTicket = { id: randomUUID(), signal: ending.signal, interval: wait.interval };
   let woken = false;
   let wake: Wake | undefined;
-  const unsubscribe = wait.locker.onRelease?.(channel, (event?: ReleaseEvent) => {
-    if (event?.grantedTo !== undefined && event.grantedTo !== ticket.id) return;
-    woken = true;
-    wake?.();
-  });
+  const unsubscribe = wait.locker.onRelease?.(
+    channel,
+    (event?: ReleaseEvent) => {
+      if (event?.grantedTo !== undefined && event.grantedTo !== ticket.id) return;
+      woken = true;
+      wake?.();
+    },
+    ticket,
+  );
   let lastError: unknown;
   let attempts = 0;
   try {

@@ -51,7 +51,11 @@ class ScriptedLocker implements AtomicLocker {
     return new Promise((resolve, reject) => this.attempts.push({ channel, ticket, at: elapsed(), resolve, reject }));
   }
 
-  onRelease(_channel: string, listener: (event?: ReleaseEvent) => void): () => void {
+  /** The tickets `onRelease` was given, by subscription. */
+  readonly subscribedWith: (WaitTicket | undefined)[] = [];
+
+  onRelease(_channel: string, listener: (event?: ReleaseEvent) => void, ticket?: WaitTicket): () => void {
+    this.subscribedWith.push(ticket);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -168,6 +172,22 @@ describe('atomize waiting for a lock (fake timers)', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(locker.attempts.map((a) => a.at)).toEqual([0, 0, 1000]);
     locker.last.resolve(handleOf('r'));
+    await settle();
+    expect(call.value).toMatchObject({ ok: true });
+  });
+
+  it("subscribes to releases with its wait's ticket, the one every attempt passes (a fair locker may leave a release alone while it is behind)", async () => {
+    const locker = new ScriptedLocker();
+    const { work } = fakeAlova(locker, { autoAnswer: true });
+    const call = track(atomize(work('t'), { channel: 't', timeout: 60_000, interval: 100 }).send());
+    await settle();
+    locker.last.resolve(null);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(locker.attempts).toHaveLength(2);
+    expect(locker.subscribedWith).toHaveLength(1);
+    expect(locker.subscribedWith[0]).toBeDefined();
+    for (const attempt of locker.attempts) expect(attempt.ticket).toBe(locker.subscribedWith[0]);
+    locker.last.resolve(handleOf('t'));
     await settle();
     expect(call.value).toMatchObject({ ok: true });
   });

@@ -133,22 +133,24 @@ describe('the lock handed at a release to the waiter known to be next', () => {
 });
 
 describe('a release heard by a waiter known to be behind a live ticket', () => {
+  /** Tickets and locks renewed every 15 s: no renewal changes what the waiters know during a test. */
+  const quiet = (directory: string, options: Partial<FileStorageAdapterOptions> = {}) =>
+    adapter(directory, { lockerOptions: { stale: 30_000, update: 15_000 }, ...options });
+
   /**
-   * `waiter` waits on 'c' behind `ahead`, and first in line on 'd'. `holder` releases 'c', then, once
-   * `ahead` was handed 'c', releases 'd': the waiter's watch reports the removals in that order, so its
-   * handoff of 'd' comes after it saw the release of 'c'.
+   * `waiter` waits on 'c' behind `ahead`, and first in line on 'd'; its listeners come with their
+   * tickets (as atomize's do), and a listener without a ticket listens to 'c' too. `holder` holds both.
    */
-  it("is left alone (the waiter's listeners are not called), and its turn still comes when the ticket ahead leaves", async () => {
-    const directory = tempDir('behind');
-    const [holder, ahead, waiter] = [adapter(directory), adapter(directory), adapter(directory)];
+  const behindAhead = async (label: string, aheadOptions: Partial<FileStorageAdapterOptions> = {}) => {
+    const directory = tempDir(label);
+    const [holder, ahead, waiter] = [quiet(directory), quiet(directory, aheadOptions), quiet(directory)];
     const [heldC, heldD] = [await holder.locker.tryAcquire('c'), await holder.locker.tryAcquire('d')];
     const [ta, tw, td] = [newTicket(), newTicket(), newTicket()];
-    const aheadHeard: Array<ReleaseEvent | undefined> = [];
-    const [heardC, heardD]: Array<Array<ReleaseEvent | undefined>> = [[], []];
+    const heard = { ahead: [] as Array<ReleaseEvent | undefined>, c: [] as Array<ReleaseEvent | undefined>, d: [] as Array<ReleaseEvent | undefined>, plain: [] as Array<ReleaseEvent | undefined> };
     const offs = [
-      ahead.locker.onRelease!('c', (event) => aheadHeard.push(event)),
-      waiter.locker.onRelease!('c', (event) => heardC.push(event)),
-      waiter.locker.onRelease!('d', (event) => heardD.push(event)),
+      ...(ahead.locker.onRelease ? [ahead.locker.onRelease('c', (event) => heard.ahead.push(event), ta)] : []),
+      waiter.locker.onRelease!('c', (event) => heard.c.push(event), tw),
+      waiter.locker.onRelease!('d', (event) => heard.d.push(event), td),
     ];
     expect(await ahead.locker.tryAcquire('c', ta)).toBeNull(); // joins
     expect(await ahead.locker.tryAcquire('c', ta)).toBeNull(); // reads: first
@@ -156,22 +158,59 @@ describe('a release heard by a waiter known to be behind a live ticket', () => {
     expect(await waiter.locker.tryAcquire('c', tw)).toBeNull(); // reads: behind `ahead`
     expect(await waiter.locker.tryAcquire('d', td)).toBeNull(); // joins
     expect(await waiter.locker.tryAcquire('d', td)).toBeNull(); // reads: first
-    await heldC!.release();
-    await waitFor(() => aheadHeard.some((event) => event?.grantedTo === ta.id), "the handoff of 'c' to `ahead`");
-    await heldD!.release();
-    await waitFor(() => heardD.some((event) => event?.grantedTo === td.id), "the handoff of 'd' to the waiter");
-    expect(heardC).toEqual([]);
+    const done = async (...handles: Array<LockHandle | null>) => {
+      for (const off of offs) off();
+      await Promise.all(handles.map((handle) => handle?.release()));
+      await Promise.all([holder.close(), ahead.close(), waiter.close()]);
+    };
+    return { holder, ahead, waiter, heldC: heldC!, heldD: heldD!, ta, tw, td, heard, offs, done };
+  };
+
+  /**
+   * `holder` releases 'c' and, once `ahead` was handed 'c', releases 'd': the waiter's watch reports the
+   * removals in that order, so its handoff of 'd' comes after it saw the release of 'c'.
+   */
+  it("is left alone (the waiter's listener is not called), and its turn still comes when the ticket ahead leaves", async () => {
+    const { ahead, waiter, heldC, heldD, ta, tw, td, heard, done } = await behindAhead('behind');
+    await heldC.release();
+    await waitFor(() => heard.ahead.some((event) => event?.grantedTo === ta.id), "the handoff of 'c' to `ahead`");
+    await heldD.release();
+    await waitFor(() => heard.d.some((event) => event?.grantedTo === td.id), "the handoff of 'd' to the waiter");
+    expect(heard.c).toEqual([]);
     const mineD = await waiter.locker.tryAcquire('d', td);
     const aheadC = await ahead.locker.tryAcquire('c', ta);
     expect([mineD, aheadC]).not.toContain(null);
     // `ahead` left the line with the lock: the waiter is first now, and hears the next release.
     await aheadC!.release();
-    await waitFor(() => heardC.some((event) => event?.grantedTo === tw.id), "the handoff of 'c' to the waiter");
+    await waitFor(() => heard.c.some((event) => event?.grantedTo === tw.id), "the handoff of 'c' to the waiter");
     const mineC = await waiter.locker.tryAcquire('c', tw);
     expect(mineC).not.toBeNull();
-    for (const off of offs) off();
-    await Promise.all([mineC!.release(), mineD!.release()]);
-    await Promise.all([holder.close(), ahead.close(), waiter.close()]);
+    await done(mineC, mineD);
+  });
+
+  it('is still heard by a listener without a ticket', async () => {
+    const { ahead, waiter, heldC, heldD, ta, td, heard, offs, done } = await behindAhead('behind-plain');
+    offs.push(waiter.locker.onRelease!('c', (event) => heard.plain.push(event)));
+    await heldC.release();
+    await waitFor(() => heard.ahead.some((event) => event?.grantedTo === ta.id), "the handoff of 'c' to `ahead`");
+    await heldD.release();
+    await waitFor(() => heard.d.some((event) => event?.grantedTo === td.id), "the handoff of 'd' to the waiter");
+    expect(heard.plain).toContain(undefined);
+    await done(await ahead.locker.tryAcquire('c', ta), await waiter.locker.tryAcquire('d', td));
+  });
+
+  it('is looked at again when the ticket ahead leaves without taking the lock: the waiter gets it at once', async () => {
+    // `ahead` hears no release (notify off) and tries again only at its interval (a minute).
+    const { waiter, heldC, heldD, ta, tw, td, heard, done } = await behindAhead('behind-left', { notify: false });
+    await heldC.release();
+    await heldD.release();
+    await waitFor(() => heard.d.some((event) => event?.grantedTo === td.id), "the handoff of 'd' to the waiter");
+    expect(heard.c).toEqual([]); // 'c' is free, and left alone: `ahead` is first
+    ta.end(); // `ahead` stops waiting: its ticket goes
+    await waitFor(() => heard.c.some((event) => event?.grantedTo === tw.id), "the handoff of 'c' to the waiter");
+    const mineC = await waiter.locker.tryAcquire('c', tw);
+    expect(mineC).not.toBeNull();
+    await done(mineC, await waiter.locker.tryAcquire('d', td));
   });
 });
 

@@ -23,6 +23,8 @@ export interface Ahead {
 /** One ticket of this adapter, waiting in the line of one channel. */
 interface Place {
   readonly key: string;
+  /** The lock name of the line. */
+  readonly lock: string;
   readonly ticket: WaitTicket;
   readonly file: TicketFile;
   readonly watch: LineWatch;
@@ -70,6 +72,11 @@ const DEFAULT_INTERVAL_MS = 100;
 export class FairLine {
   readonly #places = new Map<string, Place>();
   readonly #watches = new Map<string, LineWatch>();
+  /**
+   * Called with the lock name when a reading made in the background (the ticket ahead went) finds a
+   * ticket of this adapter first: its turn may have come while it was known to be behind.
+   */
+  onTurn: (lock: string) => void = () => undefined;
 
   constructor(
     readonly root: string,
@@ -106,16 +113,13 @@ export class FairLine {
     return undefined;
   }
 
-  /** True when this adapter has tickets in the line of `lock` and each is known (see {@link known}) to be behind a live ticket. */
-  allBehind(lock: string): boolean {
-    const folder = join(this.root, lock);
-    let some = false;
-    for (const place of this.#places.values()) {
-      if (place.file.folder !== folder) continue;
-      if (this.#known(place) !== 'behind') return false;
-      some = true;
-    }
-    return some;
+  /**
+   * True when the ticket is in the line of `lock` and known (see {@link known}) to be behind a live
+   * ticket: a release of the lock is not for it. (A reading under way has cleared what was known.)
+   */
+  isBehind(lock: string, ticket: WaitTicket): boolean {
+    const place = this.#places.get(keyOf(lock, ticket));
+    return place !== undefined && this.#known(place) === 'behind';
   }
 
   #known(place: Place): Known {
@@ -145,7 +149,7 @@ export class FairLine {
     return this.#readFor(this.#join(lock, ticket), rootChecked);
   }
 
-  #readFor(place: Place, rootChecked?: Promise<boolean>): Promise<boolean> {
+  #readFor(place: Place, rootChecked?: Promise<boolean>, background = false): Promise<boolean> {
     if (place.reading) return place.reading;
     const { file } = place;
     place.ahead = place.first = undefined;
@@ -162,13 +166,21 @@ export class FairLine {
       return !live;
     });
     place.reading = reading;
+    if (background) {
+      reading.then(
+        (first) => {
+          if (first && !place.file.ended) this.onTurn(place.lock);
+        },
+        () => undefined,
+      );
+    }
     const done = (): void => {
       if (place.reading !== reading) return;
       place.reading = undefined;
       // What it found changed while it read (see #changed): read again, so that the next attempt knows.
       const { ahead, first } = place;
       const changed = ahead ? !place.watch.unchanged(ahead.mark, ahead.name) : first ? !place.watch.quiet(first.mark, (name) => name < file.name) : false;
-      if (changed && !file.ended) this.#readFor(place).catch(() => undefined);
+      if (changed && !file.ended) this.#readFor(place, undefined, true).catch(() => undefined);
     };
     reading.then(done, done);
     return reading;
@@ -183,7 +195,7 @@ export class FairLine {
     for (const place of this.#places.values()) {
       if (place.file.folder !== folder || place.ahead?.name !== name || place.file.ended) continue;
       place.ahead = undefined;
-      if (!place.reading) this.#readFor(place).catch(() => undefined); // an attempt reads again and reports it
+      if (!place.reading) this.#readFor(place, undefined, true).catch(() => undefined); // an attempt reads again and reports it
     }
   }
 
@@ -289,7 +301,7 @@ export class FairLine {
     watch.hold();
     const onAbort = (): void => void this.#leave(place);
     ticket.signal.addEventListener('abort', onAbort, { once: true });
-    const place: Place = { key, ticket, file, watch, unlisten: () => ticket.signal.removeEventListener('abort', onAbort) };
+    const place: Place = { key, lock, ticket, file, watch, unlisten: () => ticket.signal.removeEventListener('abort', onAbort) };
     this.#places.set(key, place);
     // A wait that ended meanwhile (its abort event already fired) leaves at once.
     if (ticket.signal.aborted) queueMicrotask(onAbort);

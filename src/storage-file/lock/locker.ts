@@ -38,7 +38,7 @@ const MIN_UPDATE = 1000;
  */
 export class FileLocker implements AtomicLocker {
   /** Present only when the adapter's `notify` option is on (`declare`: no property otherwise). */
-  declare readonly onRelease?: (channel: string, listener: (event?: ReleaseEvent) => void) => () => void;
+  declare readonly onRelease?: (channel: string, listener: (event?: ReleaseEvent) => void, ticket?: WaitTicket) => () => void;
   readonly #locks: Folder;
   readonly #fences: Folder;
   readonly #held = new Map<string, FileLockHandle>();
@@ -66,11 +66,10 @@ export class FileLocker implements AtomicLocker {
       this.#fair = new FairLine(settings.lineFolder, files, stale, { refreshMs, fileMode: settings.fileMode, dirMode: settings.dirMode });
     }
     if (notifier) {
-      this.onRelease = (channel, listener) => this.#subscribe(notifier, channel, listener);
+      this.onRelease = (channel, listener, ticket) => this.#subscribe(notifier, channel, listener, ticket);
       if (this.#fair) {
         notifier.onEvent((lock) => this.#handOff(lock));
-        const lines = this.#fair;
-        notifier.filter((lock) => !lines.allBehind(lock));
+        this.#fair.onTurn = (lock) => notifier.recheck(lock);
       }
     }
   }
@@ -199,14 +198,21 @@ export class FileLocker implements AtomicLocker {
     });
   }
 
-  /** Subscribes `listener` to the releases of `channel` (the notifier's), and to the handoffs of this locker. */
-  #subscribe(notifier: ReleaseNotifier, channel: string, listener: (event?: ReleaseEvent) => void): () => void {
+  /**
+   * Subscribes `listener` to the releases of `channel` (the notifier's), and to the handoffs of this
+   * locker. With the wait's `ticket` (fair line), a release is left alone while the ticket is known to
+   * be behind a live ticket (nothing to try: its attempt would get `null` from memory); when a reading
+   * then finds it first, a release left alone meanwhile is looked at again (`FairLine.onTurn`).
+   */
+  #subscribe(notifier: ReleaseNotifier, channel: string, listener: (event?: ReleaseEvent) => void, ticket?: WaitTicket): () => void {
     const lock = lockName(check(channel));
     let entry = this.#channels.get(lock);
     if (!entry) this.#channels.set(lock, (entry = { channel, listeners: new Set() }));
     const call = (event?: ReleaseEvent): void => listener(event);
     entry.listeners.add(call);
-    const unsubscribe = notifier.subscribe(lock, () => call());
+    const lines = this.#fair;
+    const wants = lines && ticket ? () => !lines.isBehind(lock, ticket) : undefined;
+    const unsubscribe = notifier.subscribe(lock, () => call(), wants);
     const mine = entry;
     return () => {
       unsubscribe();

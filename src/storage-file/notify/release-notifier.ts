@@ -9,6 +9,9 @@ export interface NotifierSettings {
   readonly reopenMs?: number;
 }
 
+/** A listener, with whether it wants the events of its lock now (see `ReleaseNotifier.subscribe`). */
+type Listener = (() => void) & { readonly wants: () => boolean };
+
 /** How long the watcher stays open after its last listener left, ms. */
 const LINGER_MS = 5000;
 const REOPEN_MS = 100;
@@ -20,6 +23,8 @@ const REOPEN_MS = 100;
  * the lock's directory, which the watcher sees as a `rename` event of that name; listeners are called
  * when the lock is then found gone (not when it was just made; renewals only change its mtime:
  * `change` events, ignored). When watching fails, listeners are simply never called and waiters poll.
+ * An event that no listener of its lock wants (see {@link subscribe}) is left alone, without an lstat,
+ * until {@link recheck} looks again.
  *
  * A watcher stays on the folder it opened, even once that folder is removed or renamed (the
  * adapter's directory deleted, say). So when the folder itself goes (its own name in a `rename`
@@ -29,7 +34,7 @@ const REOPEN_MS = 100;
  * never watches through a symbolic link.
  */
 export class ReleaseNotifier {
-  readonly #listeners = new Map<string, Set<() => void>>();
+  readonly #listeners = new Map<string, Set<Listener>>();
   /**
    * What the watcher's events say of each listened-to lock: `false` once it was found gone, so that
    * the next event of that name makes it (a new lock: nobody to wake, no lstat needed) and sets
@@ -40,7 +45,8 @@ export class ReleaseNotifier {
   readonly #asked = new Map<string, number>();
   #asks = 0;
   #seen: ((name: string) => void) | undefined;
-  #wanted: (name: string) => boolean = () => true;
+  /** Locks whose event was left alone (no listener wanted it): see {@link recheck}. */
+  readonly #skipped = new Set<string>();
   #watcher: FSWatcher | undefined;
   /** The folder the watcher is on (inode and birth time: a folder made again may get the same inode). */
   #watched: { ino: number; birthtimeMs: number } | undefined;
@@ -68,18 +74,14 @@ export class ReleaseNotifier {
   }
 
   /**
-   * `wanted` is asked, at each event of a lock with listeners, whether its removal could matter to any
-   * of them now; when not, the event is left there (no lstat, no listener called).
+   * Calls `listener` when the entry `name` of the lock folder is removed. `wants`: asked at each event
+   * of `name`; when no listener of `name` wants it, the event is left alone (no `lstat`, nobody
+   * called) until {@link recheck}.
    */
-  filter(wanted: (name: string) => boolean): void {
-    this.#wanted = wanted;
-  }
-
-  /** Calls `listener` when the entry `name` of the lock folder is removed. */
-  subscribe(name: string, listener: () => void): () => void {
+  subscribe(name: string, listener: () => void, wants: () => boolean = () => true): () => void {
     let set = this.#listeners.get(name);
     if (!set) this.#listeners.set(name, (set = new Set()));
-    const entry = (): void => listener();
+    const entry: Listener = Object.assign((): void => listener(), { wants });
     set.add(entry);
     clearTimeout(this.#lingering);
     if (!this.#reopening) this.#open(true);
@@ -89,6 +91,7 @@ export class ReleaseNotifier {
         this.#listeners.delete(name);
         this.#present.delete(name);
         this.#asked.delete(name);
+        this.#skipped.delete(name);
       }
       if (this.#listeners.size === 0) this.#linger();
     };
@@ -137,6 +140,7 @@ export class ReleaseNotifier {
   #forget(): void {
     this.#present.clear();
     this.#asked.clear();
+    this.#skipped.clear();
   }
 
   #shut(): void {
@@ -166,7 +170,28 @@ export class ReleaseNotifier {
     // Events of one name come in order and alternate: after the removal, the lock is made again.
     if (this.#present.get(name) === false) return void this.#present.set(name, true);
     this.#present.delete(name);
-    if (!this.#wanted(name)) return;
+    if (![...this.#listeners.get(name)!].some((entry) => entry.wants())) {
+      // Nothing is known of the lock until the next lstat; an older lstat's answer must not say so.
+      this.#asked.delete(name);
+      this.#skipped.add(name);
+      return;
+    }
+    this.#skipped.delete(name);
+    this.#ask(name);
+  }
+
+  /**
+   * A listener of `name` wants its events again (its ticket's turn came): when an event of `name` was
+   * left alone since the last `lstat`, looks now, and calls the listeners (after `onEvent`'s) if the
+   * lock is gone.
+   */
+  recheck(name: string): void {
+    if (!this.#watcher || !this.#skipped.delete(name) || !this.#listeners.has(name)) return;
+    this.#ask(name, () => this.#seen?.(name));
+  }
+
+  /** One lstat of lock `name`: listeners are called when it is gone (`gone` first). */
+  #ask(name: string, gone?: () => void): void {
     const ask = ++this.#asks;
     this.#asked.set(name, ask);
     lstat(join(this.folder, name), (error) => {
@@ -175,7 +200,13 @@ export class ReleaseNotifier {
         this.#asked.delete(name);
         this.#present.set(name, !error);
       }
-      if (error) this.#call([this.#listeners.get(name)]);
+      if (!error) return;
+      try {
+        gone?.();
+      } catch (failure) {
+        process.emitWarning(failure as Error);
+      }
+      this.#call([this.#listeners.get(name)]);
     });
   }
 
@@ -211,7 +242,7 @@ export class ReleaseNotifier {
     this.#reopening.unref?.();
   }
 
-  #call(sets: Array<Set<() => void> | undefined>): void {
+  #call(sets: Array<Set<Listener> | undefined>): void {
     for (const set of sets) {
       for (const listener of [...(set ?? [])]) {
         try {
