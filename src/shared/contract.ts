@@ -80,8 +80,9 @@ export interface AtomicLocker extends AlovaLocker {
    * Calls `listener` whenever `channel` may have been released, by any holder in any process.
    * Returns the unsubscribe function. Optional: without it waiters poll every `interval`. `ticket`:
    * the wait the listener belongs to (the one its attempts pass). A fair locker may then leave a
-   * release alone while that ticket is known to be behind a live waiter (the release is not for it);
-   * it tells the listener when the ticket's turn comes. A listener without a ticket hears every release.
+   * release alone while that ticket is known to be behind a live waiter (the release is not for it),
+   * and must then look again when the ticket becomes first (calling the listener if the channel is
+   * free by then). A listener without a ticket hears every release.
    */
   onRelease?(channel: string, listener: (event?: ReleaseEvent) => void, ticket?: WaitTicket): () => void;
 }

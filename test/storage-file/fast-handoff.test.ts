@@ -188,15 +188,18 @@ describe('a release heard by a waiter known to be behind a live ticket', () => {
     await done(mineC, mineD);
   });
 
-  it('is still heard by a listener without a ticket', async () => {
-    const { ahead, waiter, heldC, heldD, ta, td, heard, offs, done } = await behindAhead('behind-plain');
+  it('is still heard by a listener without a ticket (the wait behind is not woken), and the wait hears of it when its turn comes', async () => {
+    // `ahead` hears no release (notify off): 'c' stays free after its release, whenever the lstat comes.
+    const { waiter, heldC, heldD, ta, tw, td, heard, offs, done } = await behindAhead('behind-plain', { notify: false });
     offs.push(waiter.locker.onRelease!('c', (event) => heard.plain.push(event)));
     await heldC.release();
-    await waitFor(() => heard.ahead.some((event) => event?.grantedTo === ta.id), "the handoff of 'c' to `ahead`");
     await heldD.release();
     await waitFor(() => heard.d.some((event) => event?.grantedTo === td.id), "the handoff of 'd' to the waiter");
-    expect(heard.plain).toContain(undefined);
-    await done(await ahead.locker.tryAcquire('c', ta), await waiter.locker.tryAcquire('d', td));
+    await waitFor(() => heard.plain.includes(undefined), "the release of 'c' to reach the listener without a ticket");
+    expect(heard.c).toEqual([]); // the wait's own listener is not woken: `ahead` is first
+    ta.end(); // `ahead` stops waiting: the release the wait was kept from is looked at again
+    await waitFor(() => heard.c.some((event) => event?.grantedTo === tw.id), "the handoff of 'c' to the waiter");
+    await done(await waiter.locker.tryAcquire('c', tw), await waiter.locker.tryAcquire('d', td));
   });
 
   it('is looked at again when the ticket ahead leaves without taking the lock: the waiter gets it at once', async () => {

@@ -74,9 +74,10 @@ export class ReleaseNotifier {
   }
 
   /**
-   * Calls `listener` when the entry `name` of the lock folder is removed. `wants`: asked at each event
-   * of `name`; when no listener of `name` wants it, the event is left alone (no `lstat`, nobody
-   * called) until {@link recheck}.
+   * Calls `listener` when the entry `name` of the lock folder is removed. `wants`: whether the
+   * listener wants the events of `name` now. One that does not is not called at a removal; when no
+   * listener of `name` wants an event, it is left alone (no `lstat`). Either way {@link recheck} looks
+   * again when asked.
    */
   subscribe(name: string, listener: () => void, wants: () => boolean = () => true): () => void {
     let set = this.#listeners.get(name);
@@ -182,15 +183,15 @@ export class ReleaseNotifier {
 
   /**
    * A listener of `name` wants its events again (its ticket's turn came): when an event of `name` was
-   * left alone since the last `lstat`, looks now, and calls the listeners (after `onEvent`'s) if the
-   * lock is gone.
+   * left alone, or a removal was kept from a listener, since the last `lstat`, looks now, and calls
+   * `onEvent`'s callback, then the listeners that want it, if the lock is gone.
    */
   recheck(name: string): void {
     if (!this.#watcher || !this.#skipped.delete(name) || !this.#listeners.has(name)) return;
     this.#ask(name, () => this.#seen?.(name));
   }
 
-  /** One lstat of lock `name`: listeners are called when it is gone (`gone` first). */
+  /** One lstat of lock `name`: when it is gone, `gone`, then the listeners that want it now. */
   #ask(name: string, gone?: () => void): void {
     const ask = ++this.#asks;
     this.#asked.set(name, ask);
@@ -206,7 +207,10 @@ export class ReleaseNotifier {
       } catch (failure) {
         process.emitWarning(failure as Error);
       }
-      this.#call([this.#listeners.get(name)]);
+      const set = this.#listeners.get(name)!;
+      // A listener left out now hears of this release at a recheck, when its turn comes.
+      if ([...set].some((entry) => !entry.wants())) this.#skipped.add(name);
+      this.#call([set], true);
     });
   }
 
@@ -242,9 +246,11 @@ export class ReleaseNotifier {
     this.#reopening.unref?.();
   }
 
-  #call(sets: Array<Set<Listener> | undefined>): void {
+  /** Calls the listeners of `sets` (`wanting`: only those that want their lock's events now). */
+  #call(sets: Array<Set<Listener> | undefined>, wanting = false): void {
     for (const set of sets) {
       for (const listener of [...(set ?? [])]) {
+        if (wanting && !listener.wants()) continue;
         try {
           listener();
         } catch (error) {
